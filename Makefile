@@ -1,0 +1,39 @@
+# Inquiry: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: demo test install browser lint bench clean-demo
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## demo: set up the SQLite database with the registry and the 2008 case, then serve the admin
+demo: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_registry
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## browser: Debian's Chromium and CJK fonts for the browser tests (needs root or sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
+
+## test: the whole suite (SQLite unless DATABASE_URL says otherwise)
+test: install browser
+	$(VENV)/bin/pytest -n 2 -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+## bench: the benchmarks of tests/benchmarks (not part of `make test`)
+bench: install
+	$(VENV)/bin/pytest tests/benchmarks -s -q -p no:randomly -o addopts=""

@@ -1,0 +1,13 @@
+"""Top-level URLs: the staff admin and, later, the reply portal."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path
+
+admin.site.site_header = "Inquiry"
+admin.site.site_title = "Inquiry"
+admin.site.index_title = "Secretariat"
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+]

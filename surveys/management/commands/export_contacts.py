@@ -1,0 +1,16 @@
+"""``manage.py export_contacts FILE``: every contact, in the columns the import reads."""
+
+from django.core.management.base import BaseCommand
+
+from surveys.services.contacts import contacts_export
+
+
+class Command(BaseCommand):
+    help = "Export all contacts to a .xlsx or .csv file (the columns import_contacts reads)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+
+    def handle(self, *args, file, **options):
+        count = contacts_export(path=file)
+        self.stdout.write(self.style.SUCCESS(f"{count} contact(s) written to {file}."))

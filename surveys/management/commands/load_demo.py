@@ -1,0 +1,38 @@
+"""``manage.py load_demo``: the demo case and a staff login for trying Inquiry out.
+
+Idempotent: run it again and it resets the demo login's password and leaves the
+rest as it is. Never run it on a production database.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from surveys.services.registry import registry_load
+
+DEMO_USERNAME = "demo"
+
+
+class Command(BaseCommand):
+    help = "Load the registry and the demo case, and create the demo staff login (printed)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="Demo password (default: a new random one).")
+
+    def handle(self, *args, password=None, **options):
+        if not settings.DEBUG:
+            raise CommandError("The demo is for development only (DEBUG is off).")
+        self.stdout.write(f"Registry: {registry_load()}.")
+        password = password or secrets.token_urlsafe(9)
+        user, _created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
+        user.is_staff = user.is_superuser = True
+        user.email = "demo@inquiry.example"
+        user.set_password(password)
+        user.save()
+        self.stdout.write(self.style.SUCCESS(
+            "\n  Inquiry demo is ready.\n"
+            "  Open  http://127.0.0.1:8000/admin/\n"
+            f"  Login {DEMO_USERNAME}\n"
+            f"  Password {password}\n"))

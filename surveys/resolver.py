@@ -1,0 +1,151 @@
+"""Resolve what people write for a country to a State of the registry.
+
+Every import in Inquiry goes through :class:`StateResolver`: contacts, replies,
+codings. It accepts ISO alpha-2/alpha-3 and M49 codes, UN short and formal names in
+the six languages (with or without the articles and markers of UNTERM,
+"Bahamas (the)", "Holy See (the) *"), the registry's other spellings and the
+aliases in :mod:`surveys.country_aliases`, ignoring case, accents, punctuation and
+spaces. Matching is exact after normalisation, never fuzzy: "Niger" is never
+"Nigeria". Fuzzy matching is used only to suggest what the writer may have meant.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import unicodedata
+from functools import cache
+
+from django.utils.translation import gettext as _
+
+from surveys.country_aliases import NON_MEMBER_ALIASES, STATE_ALIASES
+from surveys.languages import LANGUAGE_CODES, field_suffix
+from surveys.models import State
+from surveys.services.registry import REGISTRY_FIXTURE
+
+_ARTICLES = ("the", "l", "le", "la", "les", "el", "los", "las")
+_ARTICLE_IN_PARENS = re.compile(r"\((?:the|l'|le|la|les|el|los|las)\)\s*$")
+_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه",
+                              "ـ": ""})
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+class StateNotResolved(ValueError):
+    """The text does not name exactly one State of the registry; the message says why."""
+
+    def __init__(self, message: str, suggestions: list[str] | None = None):
+        super().__init__(message)
+        self.suggestions = suggestions or []
+
+
+def normalize(text: str) -> str:
+    """Fold what does not tell States apart: case, accents, punctuation, articles, markers."""
+    text = unicodedata.normalize("NFKC", str(text)).replace("’", "'").replace("‘", "'")
+    text = text.replace("*", "").strip().casefold()
+    text = _ARTICLE_IN_PARENS.sub("", text).strip()
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch))
+    text = text.translate(_ARABIC_FOLD)
+    text = text.replace("&", " and ")
+    words = _NON_WORD.sub(" ", text).split()
+    while len(words) > 1 and words[0] in _ARTICLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+@cache
+def _non_member_names() -> dict[str, str]:
+    """Normalised names and codes of areas that are not Member or observer States."""
+    data = json.loads(REGISTRY_FIXTURE.read_text(encoding="utf-8"))
+    names: dict[str, str] = {}
+    for area in data["non_members"]:
+        label = area["name_en"]
+        keys = [area["iso2"], area["iso3"], str(area["m49"])]
+        keys += [area[f"name_{field_suffix(c)}"] for c in LANGUAGE_CODES]
+        keys += area["other_names"]
+        for key in keys:
+            if key:
+                names.setdefault(normalize(key), label)
+    for alias in NON_MEMBER_ALIASES:
+        names.setdefault(normalize(alias), alias)
+    return names
+
+
+class StateResolver:
+    """An in-memory index of the registry: build once per import, resolve many rows.
+
+    Building it runs one query; resolving runs none, so an import of 10,000 rows
+    costs the same number of queries as one of ten.
+    """
+
+    def __init__(self, states=None):
+        states = list(states if states is not None else State.objects.all())
+        self.by_iso3 = {s.iso3: s for s in states}
+        self._codes: dict[str, State] = {}
+        self._names: dict[str, set[str]] = {}
+        for s in states:
+            self._codes[s.iso2.casefold()] = s
+            self._codes[s.iso3.casefold()] = s
+            self._codes[str(s.m49)] = s
+            for suffix in ("ar", "zh", "en", "fr", "ru", "es"):
+                self._add(getattr(s, f"name_{suffix}"), s.iso3)
+                self._add(getattr(s, f"formal_name_{suffix}"), s.iso3)
+            for other in s.other_names or []:
+                self._add(other, s.iso3)
+        for alias, iso3 in STATE_ALIASES.items():
+            if iso3 in self.by_iso3:
+                self._add(alias, iso3)
+
+    def _add(self, text: str, iso3: str) -> None:
+        key = normalize(text)
+        if key:
+            self._names.setdefault(key, set()).add(iso3)
+
+    def resolve(self, text) -> State:
+        """Return the State that ``text`` names, or raise :class:`StateNotResolved`."""
+        raw = "" if text is None else str(text).strip()
+        if not raw:
+            raise StateNotResolved(_("No country given."))
+        code = raw.casefold()
+        if code.isdigit():
+            code = str(int(code))
+        if code in self._codes:
+            return self._codes[code]
+        key = normalize(raw)
+        matches = self._names.get(key, set())
+        if len(matches) == 1:
+            return self.by_iso3[next(iter(matches))]
+        if len(matches) > 1:
+            names = sorted(self.by_iso3[m].name_en for m in matches)
+            raise StateNotResolved(
+                _("“%(text)s” could name several States: %(names)s.")
+                % {"text": raw, "names": ", ".join(names)}, names)
+        non_member = _non_member_names().get(key) or _non_member_names().get(code)
+        if non_member:
+            named = raw if normalize(non_member) == key else f"{raw} ({non_member})"
+            raise StateNotResolved(
+                _("“%(text)s” is not a UN Member State or observer State.") % {"text": named})
+        suggestions = self.suggest(raw)
+        if suggestions:
+            message = _("Unknown country “%(text)s”. Did you mean: %(suggestions)s?") % {
+                "text": raw, "suggestions": "; ".join(suggestions)}
+        else:
+            message = _("Unknown country “%(text)s”.") % {"text": raw}
+        raise StateNotResolved(message, suggestions)
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """Up to ``limit`` English names of States whose spellings are close to ``text``."""
+        key = normalize(text)
+        found: list[str] = []
+        for candidate in difflib.get_close_matches(key, self._names, n=20, cutoff=0.6):
+            for iso3 in sorted(self._names[candidate]):
+                name = self.by_iso3[iso3].name_en
+                if name not in found:
+                    found.append(name)
+        return found[:limit]
+
+
+def resolve_state(text) -> State:
+    """Resolve one country name; for many rows build a :class:`StateResolver` once."""
+    return StateResolver().resolve(text)
