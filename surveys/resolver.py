@@ -104,11 +104,15 @@ class StateResolver:
 
     def resolve(self, text) -> State:
         """Return the State that ``text`` names, or raise :class:`StateNotResolved`."""
+        if isinstance(text, float) and text.is_integer():
+            text = int(text)  # spreadsheet readers turn M49 codes into 4.0
         raw = "" if text is None else str(text).strip()
-        if not raw:
+        if not raw or raw.casefold() == "nan":
             raise StateNotResolved(_("No country given."))
         code = raw.casefold()
-        if code.isdigit():
+        if code.endswith(".0") and code[:-2].isascii() and code[:-2].isdigit():
+            code = code[:-2]
+        if code.isascii() and code.isdigit():
             code = str(int(code))
         if code in self._codes:
             return self._codes[code]

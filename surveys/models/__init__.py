@@ -1,6 +1,11 @@
-"""Models of the surveys app, one module per concept."""
+"""Models of the surveys app, one module per concept, in the order data flows."""
 
 from .contacts import Contact
+from .distribution import Dispatch, FollowUp, Message, Recipient
+from .questionnaires import YES_NO_CHOICES, Choice, Question, Questionnaire, ReminderRule, Section
 from .registry import State
+from .responses import Response
 
-__all__ = ["Contact", "State"]
+__all__ = ["YES_NO_CHOICES", "Choice", "Contact", "Dispatch", "FollowUp", "Message",
+           "Question", "Questionnaire", "Recipient", "ReminderRule", "Response", "Section",
+           "State"]
