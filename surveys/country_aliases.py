@@ -62,7 +62,8 @@ STATE_ALIASES = {
 NON_MEMBER_ALIASES = [
     "Kosovo", "Republic of Kosovo", "Taiwan", "Republic of China", "Chinese Taipei", "ROC",
     "Hong Kong", "Hong Kong SAR", "Hong Kong SAR, China", "Hong Kong, China", "Macau", "Macao",
-    "Macao SAR, China", "Taiwan, China", "Taiwan Province of China", "Puerto Rico", "Greenland", "Western Sahara",
+    "Macao SAR, China", "Taiwan, China", "Taiwan Province of China", "Puerto Rico",
+    "Greenland", "Western Sahara",
     "Sahrawi Arab Democratic Republic", "Northern Cyprus", "Somaliland", "Abkhazia",
     "South Ossetia", "Transnistria", "Cook Islands", "Niue", "Scotland", "England", "Wales",
     "European Union", "EU", "Косово", "Тайвань", "台湾", "香港", "كوسوفو",
