@@ -68,5 +68,9 @@ class StateAdmin(admin.ModelAdmin):
     def contact_count(self, obj):
         return obj._contacts
 
+    # States come from the registry fixture (manage.py load_registry), not from typing.
+    def has_add_permission(self, request):
+        return False
+
     def has_delete_permission(self, request, obj=None):
-        return False  # States come from the registry fixture; reload it instead
+        return False
