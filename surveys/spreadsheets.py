@@ -35,6 +35,9 @@ def _finish(headers: list, rows: list[list]) -> tablib.Dataset:
     headers = [str(h).strip() if h is not None else "" for h in headers]
     if not any(headers):
         raise SpreadsheetError(_("The first row must hold the column names; it is empty."))
+    # Trailing columns without a name (a trailing ";" as Excel writes it) are dropped.
+    while headers and not headers[-1]:
+        headers.pop()
     width = len(headers)
     data = tablib.Dataset(headers=headers)
     for row in rows:
@@ -116,5 +119,11 @@ def canonical_headers(dataset: tablib.Dataset, synonyms: dict[str, str]) -> None
     renamed = []
     for header in dataset.headers:
         key = " ".join(str(header).replace("_", " ").replace("-", " ").split()).casefold()
-        renamed.append(synonyms.get(key, key.replace(" ", "_")))
+        name = synonyms.get(key, key.replace(" ", "_"))
+        if name in renamed:
+            raise SpreadsheetError(
+                _("Two columns mean “%(name)s” (“%(first)s” and “%(second)s”): keep one.")
+                % {"name": name, "first": dataset.headers[renamed.index(name)],
+                   "second": header})
+        renamed.append(name)
     dataset.headers = renamed

@@ -32,6 +32,9 @@ class GroupFilter(admin.SimpleListFilter):
 class ContactInline(admin.StackedInline):
     model = Contact
     extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("state")
     fields = [("role", "process"), ("honorific", "name"), ("position", "organization"),
               "address", ("email", "fax", "phone"), ("language", "is_active"), "notes"]
 
