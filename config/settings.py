@@ -131,12 +131,13 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Inquiry <inquiry@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 POST_OFFICE = {
     "BACKENDS": {"default": DELIVERY_EMAIL_BACKEND},
-    "DEFAULT_PRIORITY": "queued",
+    "DEFAULT_PRIORITY": "medium",  # queued for the worker, never sent in the request
     "MAX_RETRIES": env.int("EMAIL_MAX_RETRIES", default=4),
     "RETRY_INTERVAL": timedelta(minutes=env.int("EMAIL_RETRY_MINUTES", default=15)),
     "CELERY_ENABLED": False,

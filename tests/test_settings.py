@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _manage(*args, env):
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")}
+             if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE",
+                          "DJANGO_ALLOW_ASYNC_UNSAFE")}  # set by the browser tests
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=120)
 

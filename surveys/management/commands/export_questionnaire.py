@@ -1,0 +1,29 @@
+"""``manage.py export_questionnaire CODE FILE``: a questionnaire as an XLSForm workbook."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from surveys.models import Questionnaire
+from surveys.xlsform import questionnaire_to_xlsform
+
+
+class Command(BaseCommand):
+    help = ("Write a questionnaire to an XLSForm workbook (.xlsx), which import_questionnaire "
+            "and other survey tools read.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("code")
+        parser.add_argument("file")
+
+    def handle(self, *args, code, file, **options):
+        questionnaire = Questionnaire.objects.filter(code=code).first()
+        if questionnaire is None:
+            raise CommandError(f"No questionnaire has the code {code!r}.")
+        try:
+            Path(file).write_bytes(questionnaire_to_xlsform(questionnaire))
+        except OSError as exc:
+            raise CommandError(f"Cannot write {file}: {exc.strerror}") from exc
+        self.stdout.write(self.style.SUCCESS(
+            f"{questionnaire.code}: {questionnaire.questions.count()} question(s) written to "
+            f"{file}."))

@@ -1,0 +1,35 @@
+"""``manage.py import_questionnaire FILE [--code CODE]``: a questionnaire from an XLSForm."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from surveys.xlsform import XlsformError, questionnaire_from_xlsform
+
+
+class Command(BaseCommand):
+    help = ("Create a draft questionnaire from an XLSForm workbook (.xlsx with survey, choices "
+            "and settings sheets). A file using a feature Inquiry cannot honour (skip logic, "
+            "checks, calculations, repeats...) imports nothing; every problem is listed.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--code", help="Code of the new questionnaire (default: the "
+                                           "form_id of the settings sheet).")
+
+    def handle(self, *args, file, code=None, **options):
+        try:
+            content = Path(file).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot open {file}: {exc.strerror}") from exc
+        try:
+            questionnaire, report = questionnaire_from_xlsform(content, code=code)
+        except XlsformError as exc:
+            for message in exc.messages:
+                self.stderr.write(self.style.ERROR(message))
+            raise CommandError(f"Nothing imported: {len(exc.messages)} problem(s) in {file}."
+                               ) from exc
+        for warning in report.warnings:
+            self.stdout.write(self.style.WARNING(warning))
+        self.stdout.write(self.style.SUCCESS(f"{report.summary()} Created as a draft: "
+                                             f"{questionnaire.code}."))
