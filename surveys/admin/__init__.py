@@ -1,3 +1,3 @@
 """Admin screens of the surveys app, one module per concept."""
 
-from . import contacts, distribution, followup, questionnaires, registry  # noqa: F401
+from . import contacts, distribution, followup, questionnaires, registry, responses  # noqa: F401

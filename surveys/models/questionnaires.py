@@ -18,6 +18,13 @@ code_validator = RegexValidator(
 )
 
 
+# Choice values may start with a digit: XLSForms drafted elsewhere often number them.
+choice_value_validator = RegexValidator(
+    r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+    _("Use letters, digits, “_”, “-” and “.”."),
+)
+
+
 def all_languages():
     return list(LANGUAGE_CODES)
 
@@ -176,7 +183,7 @@ YES_NO_CHOICES = [
 class Choice(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
     order = models.PositiveSmallIntegerField(_("order"), default=0)
-    value = models.CharField(_("value"), max_length=60, validators=[code_validator])
+    value = models.CharField(_("value"), max_length=60, validators=[choice_value_validator])
     label = models.JSONField(_("label"), default=dict)
 
     class Meta:

@@ -367,9 +367,9 @@ def test_the_import_command_refuses_and_lists_every_problem(tmp_path):
     ([["type", "name", EN], ["text", "q", "Q"], ["end group", "", ""]], None,
      "survey sheet, row 3: “end group” without “begin group”"),
     ([["type", "name", EN], ["select_one yn", "q", "Q"]],
-     [["list_name", "name", EN], ["yn", 1, "Yes"], ["yn", "x", "No"], ["yn", "x", "Maybe"],
-      ["", "y", "Y"]],
-     "choices sheet, row 2: name “1”"),
+     [["list_name", "name", EN], ["yn", "1 2", "Yes"], ["yn", "x", "No"],
+      ["yn", "x", "Maybe"], ["", "y", "Y"]],
+     "choices sheet, row 2: name “1 2”"),
     ([["type", "name", EN], ["select_one yn", "q", "Q"]],
      [["list_name", "name", EN], ["yn", "a", "A"], ["yn", "a", "Again"]],
      "choices sheet, row 3: the list “yn” has the name “a” twice"),
@@ -443,3 +443,27 @@ def test_cosmetic_columns_and_blank_rows_are_reported_not_fatal(tmp_path):
     assert "guidance_hint" in warnings and "rows 4" in warnings
     assert "“$kuid” is unknown to Inquiry" in warnings
     assert "“unused” is used by no question" in warnings
+
+
+def test_numbered_choices_from_other_tools_import(db, tmp_path):
+    """Forms drafted in other tools often name choices 1, 2, 3."""
+    from openpyxl import Workbook
+
+    from surveys.xlsform import questionnaire_from_xlsform
+
+    workbook = Workbook()
+    survey = workbook.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label::English (en)"])
+    survey.append(["select_one scale", "q", "How useful?"])
+    choices = workbook.create_sheet("choices")
+    choices.append(["list_name", "name", "label::English (en)"])
+    for number, label in [(1, "Not useful"), (2, "Useful"), (3, "Very useful")]:
+        choices.append(["scale", number, label])
+    path = tmp_path / "numbered.xlsx"
+    workbook.save(path)
+
+    questionnaire, _report = questionnaire_from_xlsform(path.read_bytes(), code="NUM-1")
+
+    question = questionnaire.questions.get(code="q")
+    assert [c.value for c in question.choices.all()] == ["1", "2", "3"]

@@ -1,0 +1,1 @@
+"""Admin for replies: staff entry, versions, history, exports."""

@@ -1,0 +1,232 @@
+"""Recording replies: drafts, submissions and their versions, whatever the channel.
+
+The portal, staff entering a fax or a letter, and the spreadsheet import all end
+here, so every reply is validated, versioned and dated the same way:
+
+* a draft keeps the answers on the server until the State submits;
+* each submission freezes the whole reply as a new :class:`ResponseVersion` (earlier
+  versions are never changed) and updates the current :class:`Answer` rows, whose
+  every change django-simple-history records;
+* ``received_on`` is the date the reply first arrived (not the date it was typed in),
+  so the report can say what had arrived by any date.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from surveys.models import (
+    Answer,
+    Attachment,
+    Question,
+    Recipient,
+    Response,
+    ResponseVersion,
+)
+from surveys.reply_form import question_choices
+from surveys.translated import translated
+
+
+class ReplyClosed(ValidationError):
+    """The questionnaire no longer accepts replies or changes through this channel."""
+
+
+class ConcurrentEdit(ValidationError):
+    """Someone else saved this reply since it was opened: the later save is refused."""
+
+
+@dataclass
+class SavedReply:
+    response: Response
+    version: ResponseVersion | None  # None for a draft
+    duplicate: bool = False  # the same submission (same key) had already been recorded
+
+
+def answer_from_value(question: Question, value, *, language: str) -> tuple[str, object]:
+    """(readable text, structured value) of a cleaned form value for ``question``.
+
+    Choice answers keep their values (``["yes"]``) and a readable text in the reply's
+    language; numbers and dates are kept as text that sorts and reads the same
+    everywhere (``"12.5"``, ``"2008-04-30"``).
+    """
+    if value in (None, "", [], ()):
+        return "", None
+    kind = question.type
+    if kind in (Question.Type.YES_NO, Question.Type.SINGLE, Question.Type.MULTIPLE):
+        labels = dict(question_choices(question, language, question.questionnaire.default_language))
+        values = list(value) if kind == Question.Type.MULTIPLE else [value]
+        return "; ".join(labels.get(v, v) for v in values), values
+    if kind == Question.Type.NUMBER:
+        number = Decimal(value).normalize()
+        text = format(number, "f")
+        return text, text
+    if kind == Question.Type.DATE:
+        text = value.isoformat() if isinstance(value, datetime.date) else str(value)
+        return text, text
+    if kind == Question.Type.FILE:
+        return getattr(value, "name", str(value)), None  # the Attachment holds the file
+    return str(value).strip(), None
+
+
+def form_initial(response: Response | None) -> dict:
+    """Initial form data from the current answers (for a draft, or an amendment)."""
+    if response is None:
+        return {}
+    initial = {}
+    for answer in response.answers.select_related("question"):
+        question = answer.question
+        if question.type == Question.Type.MULTIPLE:
+            initial[question.code] = answer.value or []
+        elif question.type in (Question.Type.YES_NO, Question.Type.SINGLE):
+            initial[question.code] = (answer.value or [""])[0]
+        elif question.type == Question.Type.FILE:
+            continue
+        else:
+            initial[question.code] = answer.text
+    return initial
+
+
+def _snapshot(response: Response) -> dict:
+    return {a.question.code: {"text": a.text, "value": a.value}
+            for a in response.answers.select_related("question")}
+
+
+def response_save(**kwargs) -> SavedReply:
+    """Save a reply; see :func:`_response_save` for the arguments.
+
+    If a concurrent request committed the same ``submission_key`` first, its version
+    is returned (marked ``duplicate``) and this one changes nothing.
+    """
+    try:
+        return _response_save(**kwargs)
+    except IntegrityError:
+        key = kwargs.get("submission_key")
+        existing = (ResponseVersion.objects.select_related("response")
+                    .filter(submission_key=key).first() if key else None)
+        if existing is None:
+            raise
+        return SavedReply(existing.response, existing, duplicate=True)
+
+
+def _response_save(*, recipient: Recipient, data: dict, language: str, submit: bool,
+                  channel: str = Response.Channel.PORTAL,
+                  received_on: datetime.date | None = None, user=None,
+                  submission_key: uuid.UUID | str | None = None,
+                  expected_version: int | None = None, files: dict | None = None,
+                  original=None, note: str = "", now: datetime.datetime | None = None,
+                  ) -> SavedReply:
+    """Save a reply's answers (``data``: question code → cleaned form value).
+
+    ``submit`` False keeps a draft (only before the first submission). ``submit`` True
+    records a new version. ``submission_key`` makes a double press of Submit (or two
+    tabs) record one version; ``expected_version`` refuses a save based on an outdated
+    copy (two staff editing the same reply). ``original`` is the official letter.
+    """
+    now = now or timezone.now()
+    questionnaire = recipient.questionnaire
+    questions = {q.code: q for q in questionnaire.questions.prefetch_related("choices")}
+    with transaction.atomic():
+        # One writer per recipient at a time: concurrent submissions queue here.
+        recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+        if submission_key:
+            existing = (ResponseVersion.objects.select_related("response")
+                        .filter(submission_key=submission_key).first())
+            if existing is not None:
+                return SavedReply(existing.response, existing, duplicate=True)
+        response, _created = Response.objects.get_or_create(
+            recipient=recipient, defaults={"channel": channel, "language": language})
+        if expected_version is not None and response.version != expected_version:
+            raise ConcurrentEdit(
+                _("This reply was changed by someone else (now version %(now)s, you opened "
+                  "version %(opened)s). Reload it and enter your changes again.")
+                % {"now": response.version, "opened": expected_version}, code="concurrent")
+        if not submit and response.status == Response.Status.SUBMITTED:
+            raise ReplyClosed(_("This reply has been submitted: submit the amended reply "
+                                "instead of saving a draft."), code="submitted")
+
+        existing_answers = {a.question_id: a for a in response.answers.all()}
+        for code, value in data.items():
+            question = questions.get(code)
+            if question is None:
+                continue
+            text, structured = answer_from_value(question, value, language=language)
+            answer = existing_answers.get(question.pk)
+            if question.type == Question.Type.FILE:
+                if not value:
+                    continue  # an empty file input keeps the file already sent
+                attachment = Attachment(response=response, question=question,
+                                        original_name=value.name[:255],
+                                        content_type=getattr(value, "content_type", "")[:100],
+                                        size=value.size, uploaded_by=user)
+                attachment.file.save(value.name, value, save=False)
+                attachment.save()
+                structured = attachment.pk
+            if answer is None:
+                Answer.objects.create(response=response, question=question, text=text,
+                                      value=structured)
+            elif answer.text != text or answer.value != structured:
+                answer.text, answer.value = text, structured
+                answer.save()
+        if original is not None:
+            attachment = Attachment(response=response, original_name=original.name[:255],
+                                    content_type=getattr(original, "content_type", "")[:100],
+                                    size=original.size, uploaded_by=user)
+            attachment.file.save(original.name, original, save=False)
+            attachment.save()
+
+        response.language = language
+        response.entered_by = user if user is not None else response.entered_by
+        version = None
+        if submit:
+            response.status = Response.Status.SUBMITTED
+            response.version += 1
+            response.channel = channel
+            response.submitted_at = now
+            if response.received_on is None:
+                response.received_on = received_on or timezone.localdate(now)
+            response.save()
+            version = ResponseVersion.objects.create(
+                response=response, number=response.version, submitted_at=now,
+                received_on=received_on or timezone.localdate(now), channel=channel,
+                language=language, answers=_snapshot(response), submitted_by=user,
+                submission_key=submission_key or None, note=note)
+        else:
+            response.save()
+    return SavedReply(response, version)
+
+
+def response_missing_required(*, response: Response) -> list[Question]:
+    """Required questions without an answer (for staff checking an imported reply)."""
+    answered = {a.question_id for a in response.answers.all() if a.text or a.value}
+    return [q for q in response.recipient.questionnaire.questions.filter(required=True)
+            if q.pk not in answered]
+
+
+def reply_is_open(recipient: Recipient, today: datetime.date | None = None) -> bool:
+    """Whether the portal still accepts a reply or an amendment (until the cut-off)."""
+    questionnaire = recipient.questionnaire
+    today = today or timezone.localdate()
+    if questionnaire.status == questionnaire.Status.DRAFT:
+        return False
+    if questionnaire.cutoff and today > questionnaire.cutoff:
+        return False
+    return not recipient.link_revoked
+
+
+def answers_for_display(response: Response, language: str) -> list[tuple[str, str]]:
+    """(question text, answer text) in questionnaire order, for receipts and read-only views."""
+    fallback = response.recipient.questionnaire.default_language
+    answers = {a.question_id: a for a in response.answers.all()}
+    rows = []
+    for question in response.recipient.questionnaire.questions.all():
+        answer = answers.get(question.pk)
+        rows.append((translated(question.text, language, fallback), answer.text if answer else ""))
+    return rows
