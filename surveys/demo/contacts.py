@@ -53,6 +53,7 @@ def demo_contacts() -> list[Contact]:
                     name=f"GFMD focal point of {state.name_en}",
                     organization="Ministry of Foreign Affairs",
                     email=f"gfmd.{slug}@capital.example.org",
+                    fax=f"+99 555 {3000 + index:04d}",
                     phone=f"+99 555 {2000 + index:04d}", language=language, notes=ILLUSTRATIVE),
         ]
     return contacts

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from surveys.demo.load import contacts_load, demo_2008_load
 from surveys.services.registry import registry_load
 
 DEMO_USERNAME = "demo"
@@ -31,6 +32,17 @@ class Command(BaseCommand):
         user.email = "demo@inquiry.example"
         user.set_password(password)
         user.save()
+        self.stdout.write(f"Contacts: {contacts_load()} added.")
+        story = demo_2008_load(user=user)
+        if story["skipped"]:
+            self.stdout.write("The 2008 questionnaire is already loaded.")
+        else:
+            self.stdout.write(
+                f"2008 questionnaire {story['questionnaire'].code}: "
+                f"{story['recipients'].created} recipients, fax invitation of 18 March 2008 "
+                f"with copies, {story['replies']} replies ({story['counted']} by the cut-off), "
+                f"{story['reminder_waves']} reminder waves, {story['calls']} calls, "
+                f"{story['declined']} declined.")
         self.stdout.write(self.style.SUCCESS(
             "\n  Inquiry demo is ready.\n"
             "  Open  http://127.0.0.1:8000/admin/\n"
