@@ -1,6 +1,7 @@
 """``manage.py load_demo``: the demo case and a staff login for trying Inquiry out.
 
-Idempotent: run it again and it resets the demo login's password and leaves the
+It lives in the analysis app because it loads both apps' parts (surveys never
+imports analysis). Idempotent: run it again and it resets the demo login's password and leaves the
 rest as it is. Never run it on a production database.
 """
 
@@ -10,7 +11,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from analysis.demo import coding_2008_load
+from surveys.demo import questionnaire_2008 as q2008
 from surveys.demo.load import contacts_load, demo_2008_load
+from surveys.models import Questionnaire
 from surveys.services.registry import registry_load
 
 DEMO_USERNAME = "demo"
@@ -36,6 +40,7 @@ class Command(BaseCommand):
         story = demo_2008_load(user=user)
         if story["skipped"]:
             self.stdout.write("The 2008 questionnaire is already loaded.")
+            story["questionnaire"] = Questionnaire.objects.get(code=q2008.CODE)
         else:
             self.stdout.write(
                 f"2008 questionnaire {story['questionnaire'].code}: "
@@ -43,6 +48,12 @@ class Command(BaseCommand):
                 f"with copies, {story['replies']} replies ({story['counted']} by the cut-off), "
                 f"{story['reminder_waves']} reminder waves, {story['calls']} calls, "
                 f"{story['declined']} declined.")
+        coding = coding_2008_load(story["questionnaire"])
+        if not coding["skipped"]:
+            self.stdout.write(
+                f"Codebook: {coding['codes']} views; {coding['codings']} codings by two coders "
+                f"and the reconciled coding ({coding['disagreements']} disagreements "
+                "reconciled).")
         self.stdout.write(self.style.SUCCESS(
             "\n  Inquiry demo is ready.\n"
             "  Open  http://127.0.0.1:8000/admin/\n"
