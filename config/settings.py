@@ -89,6 +89,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # process write together.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
+# The reply portal counts bad-link attempts here: with several web processes, use a
+# shared cache (e.g. redis://127.0.0.1:6379/1, or dbcache://inquiry_cache after
+# `manage.py createcachetable`) so that every process sees the same counts.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -168,10 +173,23 @@ SECURE_PROXY_SSL_HEADER = (
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Personal reply links (/r/<token>/) are redacted from Django's request logs: a
+# log file must not hold working links.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"reply_links": {"()": "surveys.throttle.RedactReplyLinks"}},
+    "formatters": {"django.server": {"()": "django.utils.log.ServerFormatter",
+                                     "format": "[{server_time}] {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler"},
+                 "django.server": {"class": "logging.StreamHandler",
+                                   "formatter": "django.server"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["reply_links"]},
+        # Redefined (as Django's default) only to add the filter.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
+                          "filters": ["reply_links"]},
+    },
 }

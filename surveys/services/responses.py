@@ -31,7 +31,7 @@ from surveys.models import (
     Response,
     ResponseVersion,
 )
-from surveys.reply_form import question_choices
+from surveys.reply_form import question_choices, questionnaire_layout
 from surveys.translated import translated
 
 
@@ -214,7 +214,7 @@ def reply_is_open(recipient: Recipient, today: datetime.date | None = None) -> b
     """Whether the portal still accepts a reply or an amendment (until the cut-off)."""
     questionnaire = recipient.questionnaire
     today = today or timezone.localdate()
-    if questionnaire.status == questionnaire.Status.DRAFT:
+    if questionnaire.status != questionnaire.Status.OPEN:
         return False
     if questionnaire.cutoff and today > questionnaire.cutoff:
         return False
@@ -223,10 +223,13 @@ def reply_is_open(recipient: Recipient, today: datetime.date | None = None) -> b
 
 def answers_for_display(response: Response, language: str) -> list[tuple[str, str]]:
     """(question text, answer text) in questionnaire order, for receipts and read-only views."""
-    fallback = response.recipient.questionnaire.default_language
+    questionnaire = response.recipient.questionnaire
+    fallback = questionnaire.default_language
     answers = {a.question_id: a for a in response.answers.all()}
     rows = []
-    for question in response.recipient.questionnaire.questions.all():
+    # The reply form's order (section by section), not the bare question numbers.
+    questions = [q for _section, qs in questionnaire_layout(questionnaire) for q in qs]
+    for question in questions:
         answer = answers.get(question.pk)
         rows.append((translated(question.text, language, fallback), answer.text if answer else ""))
     return rows

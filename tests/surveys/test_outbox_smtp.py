@@ -142,7 +142,7 @@ def test_the_invitation_arrives_in_french_and_its_link_opens_the_right_state(
     response = client.get(urlsplit(link).path, follow=True)
     assert response.redirect_chain[-1][0] == "/reply/"
     html = response.content.decode()
-    assert re.search(r'data-testid="state-name">\s*Senegal\s*<', html)
+    assert re.search(r'data-testid="state-name">\s*Sénégal\s*<', html)  # in French
     assert urlsplit(link).path not in html  # the token left the address bar
 
 
