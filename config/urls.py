@@ -1,4 +1,4 @@
-"""Top-level URLs: the staff admin and, later, the reply portal."""
+"""Top-level URLs: the staff admin, the analysis pages and the reply portal."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -10,5 +10,6 @@ admin.site.index_title = "Secretariat"
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
+    path("analysis/", include("analysis.urls")),
     path("", include("surveys.urls")),
 ]
