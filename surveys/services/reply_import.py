@@ -1,0 +1,751 @@
+"""Replies from a spreadsheet: one row per State, one column per question code.
+
+A sheet of replies (typed up from letters, compiled by a regional office, or an
+Inquiry export sent back) ends as the portal's replies do in
+:func:`surveys.services.responses.response_save`: a submitted Response (channel
+"import" unless the sheet says otherwise), a new :class:`ResponseVersion` with the
+whole reply for every change, answers shaped by :func:`answer_from_value`, and every
+change kept by django-simple-history.
+
+The file is all or nothing: every problem of every row is listed, and nothing is
+written if there is one. Importing the same file again changes nothing.
+
+Decisions, as staff see them:
+
+* ``received_on``: a reply keeps the date it first arrived (as ``response_save``
+  does) unless the sheet gives an earlier one, which then corrects it. A later date
+  with the same answers is not a change; a changed reply's new version carries the
+  sheet's date.
+* An empty ``channel`` or ``language`` cell says nothing: it is not a change. A new
+  or changed reply is then recorded as received by "import", in the language of the
+  reply already held, else the questionnaire's main language.
+* A question without a column keeps its current answer; an empty cell in a
+  question's column empties the answer (the row is the whole reply to that question).
+* A required question must have a column (file questions excepted: they cannot be
+  imported) and an answer on every row.
+* Inquiry's own export (wide layout) reads back unchanged: its columns that say
+  nothing to import (region, timing, version...) are left aside, "State" and "ISO3"
+  must name the same State, and a file question's cell may repeat the name of the
+  file already held.
+
+Built for tens of thousands of rows: one pass with cheap per-type checks (no Django
+form per row), the registry, recipients, replies and answers read once each (a
+fixed number of queries whatever the number of rows), bulk writes in chunks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import models, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.utils import timezone, translation
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl.utils import get_column_letter
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from surveys.cells import unescape
+from surveys.languages import LANGUAGE_CODES, UN_LANGUAGES, language_from_text
+from surveys.models import (
+    YES_NO_CHOICES,
+    Answer,
+    Question,
+    Questionnaire,
+    Recipient,
+    Response,
+    ResponseVersion,
+    State,
+)
+from surveys.resolver import StateNotResolved, StateResolver
+from surveys.services.imports import ImportOutcome, RowProblem
+from surveys.services.responses import answer_from_value
+from surveys.spreadsheets import SpreadsheetError, read_table
+
+# Rows per INSERT or UPDATE statement (Django lowers it to SQLite's parameter limit).
+# Kept moderate: an UPDATE of many rows is one CASE expression, slow when huge.
+BATCH_SIZE = 500
+# Replies written per step of the progress bar.
+WRITE_CHUNK = 2000
+# django-simple-history's history_change_reason is 100 characters long.
+CHANGE_REASON_LENGTH = 100
+
+REQUIRED_COLUMNS = ("country", "received_on")
+# What a header may say for each fixed column, after folding case, "_", "-" and spaces.
+COLUMN_SYNONYMS = {
+    **{name: "country" for name in (
+        "country", "state", "member state", "country or area", "country name", "iso3",
+        "iso", "iso code", "iso3 code", "iso alpha 3", "m49", "m49 code", "pays", "país",
+        "pais")},
+    **{name: "received_on" for name in (
+        "received on", "received", "date received", "received date", "date of receipt",
+        "receipt date", "reply received", "date")},
+    **{name: "channel" for name in (
+        "channel", "received through", "received via", "via", "how received")},
+    **{name: "language" for name in (
+        "language", "language of the original", "reply language", "lang")},
+}
+# Columns of Inquiry's own export (surveys.services.reply_export, wide layout) that say
+# nothing to import: accepted and left aside, so that an export comes back unchanged.
+EXPORT_ONLY_COLUMNS = {"region", "sub region", "ldc", "lldc", "sids", "timing", "version"}
+# What people write for a channel, besides the values and the labels in six languages.
+CHANNEL_SYNONYMS = {
+    "e-mail": Response.Channel.EMAIL, "e mail": Response.Channel.EMAIL,
+    "courriel": Response.Channel.EMAIL,
+    "correo electrónico": Response.Channel.EMAIL, "telefax": Response.Channel.FAX,
+    "facsimile": Response.Channel.FAX, "télécopie": Response.Channel.FAX,
+    "post": Response.Channel.LETTER, "note verbale": Response.Channel.LETTER,
+    "lettre": Response.Channel.LETTER, "carta": Response.Channel.LETTER,
+    "web": Response.Channel.PORTAL,
+    "online": Response.Channel.PORTAL, "spreadsheet": Response.Channel.IMPORT,
+}
+
+_DMY = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+# Spaces people and programs put between thousands: space, no-break, thin, narrow no-break.
+_GROUP_SPACES = str.maketrans("", "", " \u00a0\u2009\u202f")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_COMMA_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d+|[+-]?\d{1,3}(?:,\d{3}){2,}")
+_DOT_GROUPED = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+|[+-]?\d{1,3}(?:\.\d{3}){2,}")
+_AMBIGUOUS_COMMA = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
+
+
+class RowAction(models.TextChoices):
+    NEW = "new", gettext_lazy("new")
+    UPDATED = "updated", gettext_lazy("updated")
+    UNCHANGED = "unchanged", gettext_lazy("unchanged")
+
+
+@dataclass(slots=True)
+class ReplyRow:
+    """One row of the sheet as the preview shows it."""
+
+    row: int
+    country: str
+    state: State | None = None
+    received_on: datetime.date | None = None
+    channel: str = ""
+    language: str = ""
+    action: str = ""  # a RowAction, or "" for a bad row
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def line(self) -> int:
+        return self.row + 1
+
+    def get_action_display(self) -> str:
+        return str(RowAction(self.action).label) if self.action else ""
+
+    def get_channel_display(self) -> str:
+        return str(Response.Channel(self.channel).label) if self.channel else ""
+
+
+@dataclass
+class ReplyImportOutcome(ImportOutcome):
+    """:class:`ImportOutcome` with each row, for the admin's preview."""
+
+    rows: list[ReplyRow] = field(default_factory=list)
+
+
+Progress = Callable[..., Iterable]  # tqdm's signature: progress(iterable, total=, desc=, unit=)
+
+
+class InvalidCell(ValueError):
+    """A cell cannot be read as its question's answer; the message says why."""
+
+
+def responses_import(*, questionnaire: Questionnaire, source, filename: str | None = None,
+                     dry_run: bool = False, user=None,
+                     progress: Progress | None = None) -> ReplyImportOutcome:
+    """Import the replies in ``source`` (a .xlsx or .csv path, or bytes with ``filename``).
+
+    With ``dry_run`` nothing is written and the outcome says what would be. ``progress``
+    (tqdm's signature) wraps the pass over the rows and the writing steps.
+    """
+    try:
+        dataset = read_table(source, filename=filename)
+    except SpreadsheetError as exc:
+        return ReplyImportOutcome(file_errors=[str(exc)])
+    if filename is None and isinstance(source, str | Path):
+        filename = Path(source).name
+    importer = _ReplyImport(questionnaire, dataset.headers, user=user, filename=filename or "")
+    outcome = ReplyImportOutcome(total=len(dataset), file_errors=importer.file_errors)
+    if importer.cannot_read_rows:
+        return outcome
+    if not len(dataset):
+        outcome.file_errors.append(_("The sheet has no replies under its header."))
+        return outcome
+    with transaction.atomic():
+        importer.load(lock=not dry_run)
+        rows: Iterable = dataset
+        if progress is not None:
+            rows = progress(rows, total=len(dataset), desc=_("Checking"), unit=_("rows"))
+        importer.check(rows, outcome, plan=not dry_run)
+        if outcome.ok and not dry_run:
+            importer.write(progress)
+            outcome.written = True
+    return outcome
+
+
+def _fold(text) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def _header_key(header: str) -> str:
+    return " ".join(header.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+# --- cells ------------------------------------------------------------------------------------
+
+
+def parse_date(cell) -> datetime.date:
+    """A date cell, or text as YYYY-MM-DD or DD/MM/YYYY (the order of every UN language)."""
+    if isinstance(cell, datetime.datetime):
+        return cell.date()
+    if isinstance(cell, datetime.date):
+        return cell
+    text = str(cell).strip()
+    if isinstance(cell, str):
+        match = _DMY.fullmatch(text)
+        try:
+            if match:
+                day, month, year = (int(part) for part in match.groups())
+                return datetime.date(year, month, day)
+            if len(text) == 10:
+                return datetime.date.fromisoformat(text)
+            moment = datetime.datetime.fromisoformat(text)  # "2008-04-30 00:00:00"
+            if moment.time() == datetime.time(0):
+                return moment.date()
+        except ValueError:
+            pass
+    raise InvalidCell(_("“%(text)s” is not a date: write YYYY-MM-DD or DD/MM/YYYY.")
+                      % {"text": text})
+
+
+def parse_number(cell) -> Decimal:
+    """A number cell, or text with a decimal point or comma and spaces between thousands.
+
+    "1 234,5", "1.234,5", "1,234.5" and "1234.5" are the same number. "1,234" alone is
+    refused: it is 1234 to some readers and 1.234 to others.
+    """
+    if isinstance(cell, bool | datetime.date):
+        raise InvalidCell(_("“%(text)s” is not a number.") % {"text": cell})
+    if isinstance(cell, int):
+        return Decimal(cell)
+    if isinstance(cell, float):
+        number = Decimal(repr(cell))
+    else:
+        text = str(cell).translate(_GROUP_SPACES)
+        if _COMMA_GROUPED.fullmatch(text):
+            text = text.replace(",", "")
+        elif _DOT_GROUPED.fullmatch(text):
+            text = text.replace(".", "").replace(",", ".")
+        elif _AMBIGUOUS_COMMA.fullmatch(text):
+            raise InvalidCell(
+                _("“%(text)s” could be read two ways: write %(whole)s or %(decimal)s.")
+                % {"text": cell, "whole": text.replace(",", ""),
+                   "decimal": text.replace(",", ".")})
+        elif text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")
+        if not _PLAIN_NUMBER.fullmatch(text):
+            raise InvalidCell(_("“%(text)s” is not a number.") % {"text": cell})
+        number = Decimal(text)
+    if not number.is_finite():
+        raise InvalidCell(_("“%(text)s” is not a number.") % {"text": cell})
+    return number
+
+
+def _choice_index(question: Question) -> dict[str, str]:
+    """Folded value or label (in any language) → choice value; a value wins over a label.
+
+    A label that names two different choices (in two languages) is left out.
+    """
+    choices = [(c.value, c.label) for c in question.choices.all()]
+    if question.type == Question.Type.YES_NO:
+        standard = dict(YES_NO_CHOICES)
+        if not choices:
+            choices = list(YES_NO_CHOICES)
+        # Stored yes / no choices answer to the standard labels too, in all six languages.
+        choices += [(value, standard[value]) for value, _label in choices if value in standard]
+    index = {_fold(value): value for value, _label in choices}
+    by_label: dict[str, set[str]] = {}
+    for value, label in choices:
+        texts = label.values() if isinstance(label, dict) else [label]
+        for text in texts:
+            if text:
+                by_label.setdefault(_fold(text), set()).add(value)
+    for key, values in by_label.items():
+        if len(values) == 1 and key not in index:
+            index[key] = next(iter(values))
+    return index
+
+
+def _choice_reader(question: Question) -> Callable:
+    """A function from a cell to the question's choice value(s), in the form's shape."""
+    index = _choice_index(question)
+    order = {value: n for n, value in enumerate(dict.fromkeys(index.values()))}
+    allowed = ", ".join(order)
+    is_yes_no = question.type == Question.Type.YES_NO
+    multiple = question.type == Question.Type.MULTIPLE
+
+    def unknown(texts):
+        return InvalidCell(
+            _("%(texts)s: not among the choices (%(allowed)s, or their labels in any "
+              "language).") % {"texts": ", ".join(f"“{t}”" for t in texts), "allowed": allowed})
+
+    def read(cell):
+        if is_yes_no and isinstance(cell, bool):
+            return "yes" if cell else "no"
+        text = str(cell)
+        value = index.get(_fold(text))
+        if not multiple:
+            if value is None:
+                raise unknown([text])
+            return value
+        if value is not None:
+            return [value]
+        values, missing = [], []
+        for part in re.split(r"[;\n]", text):
+            if not part.strip():
+                continue
+            value = index.get(_fold(part))
+            if value is not None:
+                values.append(value)
+                continue
+            for piece in part.split(","):  # "a, b" as well as a label holding a comma
+                if piece.strip():
+                    value = index.get(_fold(piece))
+                    (values if value is not None else missing).append(value or piece.strip())
+        if missing:
+            raise unknown(missing)
+        return sorted(set(values), key=order.__getitem__)  # the form's order, once each
+
+    return read
+
+
+def _text(cell):
+    if isinstance(cell, datetime.datetime) and cell.time() == datetime.time(0):
+        return cell.date().isoformat()
+    if isinstance(cell, datetime.date):
+        return cell.isoformat()
+    return cell
+
+
+def _file_cell(cell):
+    raise InvalidCell(_("answers to file questions cannot be imported: attach the file to "
+                        "the reply in the admin."))
+
+
+_READERS = {
+    Question.Type.TEXT: lambda question: _text,
+    Question.Type.NUMBER: lambda question: parse_number,
+    Question.Type.DATE: lambda question: parse_date,
+    Question.Type.YES_NO: _choice_reader,
+    Question.Type.SINGLE: _choice_reader,
+    Question.Type.MULTIPLE: _choice_reader,
+    Question.Type.FILE: lambda question: _file_cell,
+}
+
+
+def answer_reader(question: Question) -> Callable:
+    """A function from a (non-empty) cell and the reply's language to the answer's
+    (text, value), as :func:`answer_from_value` makes them; raises :class:`InvalidCell`.
+
+    Answers other than free text repeat ("Yes", "forum; agenda", 3): each distinct cell
+    is converted once per import.
+    """
+    read = _READERS[question.type](question)
+    if question.type == Question.Type.TEXT:
+        def convert_text(cell, language):
+            return answer_from_value(question, read(cell), language=language)
+        return convert_text
+
+    by_language = question.type in Question.CHOICE_TYPES  # labels are in the reply's language
+    done: dict[tuple, tuple[str, object]] = {}
+
+    def convert(cell, language):
+        # The type is part of the key: True, 1 and 1.0 are equal keys to a dict.
+        key = (cell.__class__, cell, language if by_language else "")
+        found = done.get(key)
+        if found is None:
+            found = done[key] = answer_from_value(question, read(cell), language=language)
+        return found
+
+    return convert
+
+
+def _channel_index() -> dict[str, str]:
+    index = {_fold(key): value for key, value in CHANNEL_SYNONYMS.items()}
+    index.update({channel.value: channel.value for channel in Response.Channel})
+    for language in LANGUAGE_CODES:
+        with translation.override(language):
+            for channel in Response.Channel:
+                index.setdefault(_fold(channel.label), channel.value)
+    return index
+
+
+# --- the import -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Planned:
+    """A new or changed reply waiting to be written."""
+
+    recipient_id: int
+    response: Response | None
+    received_on: datetime.date
+    channel: str
+    language: str
+    answers: list[tuple[Question, str, object]]
+
+
+@dataclass
+class _Column:
+    index: int
+    header: str
+    question: Question | None = None
+    convert: Callable | None = None  # see answer_reader
+
+
+class _ReplyImport:
+    """One import: the sheet's columns, the maps read once, the rows checked, the writes."""
+
+    def __init__(self, questionnaire: Questionnaire, headers: list[str], *, user, filename):
+        self.questionnaire = questionnaire
+        self.user = user
+        self.filename = filename
+        self.questions = list(questionnaire.questions.prefetch_related("choices"))
+        self.file_errors: list[str] = []
+        self.fixed: dict[str, _Column] = {}
+        self.columns: list[_Column] = []
+        self._read_headers(headers)
+        self.cannot_read_rows = any(name not in self.fixed for name in REQUIRED_COLUMNS)
+        self.planned: list[_Planned] = []
+
+    # headers
+
+    def _read_headers(self, headers: list[str]) -> None:
+        codes = {q.code.casefold(): q for q in self.questions}
+        unknown, seen = [], {}
+        for index, header in enumerate(headers):
+            if not header:
+                continue  # refused only on the rows where it holds something
+            key = _header_key(header)
+            fixed = COLUMN_SYNONYMS.get(key)
+            question = codes.get(header.casefold())
+            if fixed and question:
+                if key.replace(" ", "_") != fixed:
+                    fixed = None  # a question's code wins over another name of a column
+                else:
+                    self.file_errors.append(
+                        _("Column “%(header)s” could be the reply's %(column)s or the answer to "
+                          "question %(code)s: rename the question.")
+                        % {"header": header, "column": fixed, "code": question.code})
+                    continue
+            target = fixed or (question.code if question else None)
+            if target is None:
+                if key not in EXPORT_ONLY_COLUMNS:
+                    unknown.append(f"“{header}”")
+                continue
+            if target == "country" and target in seen and "country_also" not in self.fixed:
+                # Inquiry's export names the State twice ("State", "ISO3"): both must agree.
+                self.fixed["country_also"] = _Column(index, header)
+                continue
+            if target in seen:
+                self.file_errors.append(
+                    _("Two columns mean “%(name)s” (“%(first)s” and “%(second)s”): keep one.")
+                    % {"name": target, "first": seen[target], "second": header})
+                continue
+            seen[target] = header
+            column = _Column(index, header, question)
+            if fixed:
+                self.fixed[fixed] = column
+            else:
+                column.convert = answer_reader(question)
+                self.columns.append(column)
+        self.nameless = [index for index, header in enumerate(headers) if not header]
+        if unknown:
+            self.file_errors.append(
+                _("Unknown column(s): %(columns)s. The columns are country, received_on, "
+                  "channel, language and the question codes of %(code)s: %(codes)s.")
+                % {"columns": ", ".join(unknown), "code": self.questionnaire.code,
+                   "codes": ", ".join(q.code for q in self.questions)})
+        missing = [name for name in REQUIRED_COLUMNS if name not in self.fixed]
+        if missing:
+            self.file_errors.append(_("The sheet has no “%(columns)s” column.")
+                                    % {"columns": "”, “".join(missing)})
+        if not self.columns and not missing:
+            self.file_errors.append(_("The sheet has no column for any question of %(code)s.")
+                                    % {"code": self.questionnaire.code})
+        present = {column.question.pk for column in self.columns}
+        absent = [q.code for q in self.questions if q.required and q.pk not in present
+                  and q.type != Question.Type.FILE]
+        if absent and self.columns:
+            self.file_errors.append(
+                _("The sheet has no column for the required question(s): %(codes)s.")
+                % {"codes": ", ".join(absent)})
+
+    # reads: a fixed number of queries, whatever the number of rows
+
+    def load(self, *, lock: bool) -> None:
+        self.resolver = StateResolver()
+        recipients = Recipient.objects.filter(questionnaire=self.questionnaire).order_by()
+        if lock:
+            # Portal submissions lock their recipient too: they wait for this import.
+            recipients = recipients.select_for_update()
+        self.recipients = dict(recipients.values_list("state_id", "pk"))
+        self.responses = {r.recipient_id: r for r in Response.objects.filter(
+            recipient__questionnaire=self.questionnaire).order_by()}
+        # Values are read as JSON text and each distinct one decoded once: answers repeat
+        # (["yes"], "3"), and Django's per-row JSON decoding is most of the cost of reading
+        # a few hundred thousand answers. Decoded values are shared: never mutated here.
+        self.answers: dict[int, dict[int, tuple[int, str, object]]] = {}
+        decoded: dict[str, object] = {}
+        for pk, response_id, question_id, text, raw in (
+                Answer.objects.filter(response__recipient__questionnaire=self.questionnaire)
+                .order_by().annotate(raw=Cast("value", TextField()))
+                .values_list("pk", "response_id", "question_id", "text", "raw")):
+            value = decoded.get(raw) if raw is not None else None
+            if value is None and raw is not None:
+                value = decoded[raw] = json.loads(raw)
+            self.answers.setdefault(response_id, {})[question_id] = (pk, text, value)
+
+    # the pass over the rows
+
+    def check(self, rows: Iterable, outcome: ReplyImportOutcome, *, plan: bool) -> None:
+        today = timezone.localdate()
+        channels = _channel_index()
+        offered = set(self.questionnaire.languages or [])
+        language_names = dict(UN_LANGUAGES)
+        main_language = self.questionnaire.default_language
+        fixed = {name: column.index for name, column in self.fixed.items()}
+        header = {name: column.header for name, column in self.fixed.items()}
+        country_at, date_at = fixed["country"], fixed["received_on"]
+        also_at = fixed.get("country_also")
+        channel_at, language_at = fixed.get("channel"), fixed.get("language")
+        columns = [(c.index, c.header, c.question, c.convert, c.question.required
+                    and c.question.type != Question.Type.FILE) for c in self.columns]
+        nameless = self.nameless
+        first_row_of: dict[int, int] = {}
+
+        for number, row in enumerate(rows, start=1):
+            messages = []
+            country = unescape(row[country_at])
+            line = ReplyRow(number, str(country))
+            outcome.rows.append(line)
+
+            state = recipient_id = None
+            try:
+                state = line.state = self.resolver.resolve(country)
+            except StateNotResolved as exc:
+                messages.append(str(exc))
+            if state is not None and also_at is not None and row[also_at] != "":
+                try:
+                    also = self.resolver.resolve(unescape(row[also_at]))
+                except StateNotResolved as exc:
+                    messages.append(f"{header['country_also']}: {exc}")
+                else:
+                    if also.pk != state.pk:
+                        messages.append(
+                            _("%(first)s names %(state)s but %(second)s names %(other)s.")
+                            % {"first": header["country"], "state": state.name_en,
+                               "second": header["country_also"], "other": also.name_en})
+            if state is not None:
+                first = first_row_of.setdefault(state.pk, number)
+                if first != number:
+                    messages.append(_("%(state)s is already on row %(row)s.")
+                                    % {"state": state.name_en, "row": first})
+                recipient_id = self.recipients.get(state.pk)
+                if recipient_id is None:
+                    messages.append(_("%(state)s is not a recipient of %(code)s.")
+                                    % {"state": state.name_en, "code": self.questionnaire.code})
+
+            received_on = unescape(row[date_at])
+            if received_on == "":
+                messages.append(_("%(column)s: no date.") % {"column": header["received_on"]})
+            else:
+                try:
+                    received_on = line.received_on = parse_date(received_on)
+                except InvalidCell as exc:
+                    messages.append(f"{header['received_on']}: {exc}")
+                else:
+                    if received_on > today:
+                        messages.append(_("%(column)s: %(date)s is in the future.")
+                                        % {"column": header["received_on"],
+                                           "date": received_on.isoformat()})
+
+            channel = ""
+            if channel_at is not None and (text := unescape(row[channel_at])) != "":
+                channel = channels.get(_fold(text), "")
+                if not channel:
+                    messages.append(
+                        _("%(column)s: “%(text)s” is not a channel (email, fax, letter, portal "
+                          "or import).") % {"column": header["channel"], "text": text})
+
+            language = ""
+            if language_at is not None and (text := unescape(row[language_at])) != "":
+                language = language_from_text(str(text)) or ""
+                if not language:
+                    messages.append(_("%(column)s: “%(text)s” is not a UN language.")
+                                    % {"column": header["language"], "text": text})
+                elif language not in offered:
+                    messages.append(_("%(column)s: %(code)s is not offered in %(language)s.")
+                                    % {"column": header["language"],
+                                       "code": self.questionnaire.code,
+                                       "language": language_names[language]})
+                    language = ""
+
+            response = self.responses.get(recipient_id) if recipient_id else None
+            reply_language = language or (response.language if response else main_language)
+            answers = []
+            for index, column_header, question, convert, required in columns:
+                cell = row[index]
+                if cell == "":
+                    if required:
+                        messages.append(_("%(column)s: an answer is required.")
+                                        % {"column": column_header})
+                    if question.type != Question.Type.FILE:
+                        answers.append((question, "", None))
+                    continue
+                if cell.__class__ is str and cell[0] == "'":
+                    cell = unescape(cell)
+                try:
+                    text, value = convert(cell, reply_language)
+                except InvalidCell as exc:
+                    if question.type == Question.Type.FILE and response is not None and \
+                            str(cell) == self._held(response, question)[1]:
+                        continue  # the name of the file already held, as Inquiry exports it
+                    messages.append(f"{column_header}: {exc}")
+                    continue
+                answers.append((question, text, value))
+            for index in nameless:
+                if row[index] != "":
+                    messages.append(_("Column %(letter)s has no name but holds “%(text)s”.")
+                                    % {"letter": get_column_letter(index + 1),
+                                       "text": row[index]})
+
+            line.language = reply_language
+            if messages:
+                outcome.problems.append(RowProblem(number, messages))
+                line.messages, line.channel = messages, channel
+                continue
+            line.action = self._compare(response, received_on, channel, language, answers)
+            if line.action == RowAction.UNCHANGED:
+                outcome.unchanged += 1
+                line.channel = response.channel
+                continue
+            if line.action == RowAction.NEW:
+                outcome.new += 1
+            else:
+                outcome.updated += 1
+            line.channel = channel or Response.Channel.IMPORT
+            if plan:
+                self.planned.append(_Planned(recipient_id, response, received_on, line.channel,
+                                             reply_language, answers))
+
+    def _held(self, response: Response, question: Question) -> tuple[int | None, str, object]:
+        """(id, text, value) of the answer held, or (None, "", None)."""
+        return self.answers.get(response.pk, {}).get(question.pk, (None, "", None))
+
+    def _compare(self, response, received_on, channel, language, answers) -> str:
+        if response is None or response.status != Response.Status.SUBMITTED:
+            return RowAction.NEW
+        if response.received_on is None or received_on < response.received_on:
+            return RowAction.UPDATED
+        if (channel and channel != response.channel) or \
+                (language and language != response.language):
+            return RowAction.UPDATED
+        held = self.answers.get(response.pk, {})
+        for question, text, value in answers:
+            old = held.get(question.pk)
+            if old is None:
+                if text or value is not None:
+                    return RowAction.UPDATED
+            elif old[1] != text or old[2] != value:
+                return RowAction.UPDATED
+        return RowAction.UNCHANGED
+
+    # writes
+
+    def write(self, progress: Progress | None) -> None:
+        chunks: Iterable = _chunks(self.planned, WRITE_CHUNK)
+        if progress is not None:
+            chunks = progress(chunks, total=-(-len(self.planned) // WRITE_CHUNK),
+                              desc=_("Writing"),
+                              unit=_("×%(n)s replies") % {"n": WRITE_CHUNK})
+        now = timezone.now()
+        note = _("Imported from %(file)s.") % {"file": self.filename} if self.filename else \
+            _("Imported from a spreadsheet.")
+        for chunk in chunks:
+            self._write_chunk(chunk, now, note)
+
+    def _write_chunk(self, chunk: list[_Planned], now, note: str) -> None:
+        user = self.user
+        history = {"batch_size": BATCH_SIZE, "default_user": user, "default_date": now,
+                   "default_change_reason": Truncator(note).chars(CHANGE_REASON_LENGTH)}
+        created, changed = [], []
+        for item in chunk:
+            response = item.response
+            if response is None:
+                item.response = Response(
+                    recipient_id=item.recipient_id, status=Response.Status.SUBMITTED,
+                    channel=item.channel, language=item.language,
+                    received_on=item.received_on, submitted_at=now, entered_by=user, version=1)
+                created.append(item.response)
+                continue
+            response.status = Response.Status.SUBMITTED
+            response.version += 1
+            response.channel, response.language = item.channel, item.language
+            response.submitted_at = response.updated_at = now
+            response.entered_by = user if user is not None else response.entered_by
+            if response.received_on is None or item.received_on < response.received_on:
+                response.received_on = item.received_on
+            changed.append(response)
+        if created:
+            bulk_create_with_history(created, Response, **history)
+        if changed:
+            bulk_update_with_history(
+                changed, Response, ["status", "version", "channel", "language", "submitted_at",
+                                    "updated_at", "entered_by", "received_on"], **history)
+
+        new_answers, changed_answers, versions = [], [], []
+        codes = [(q.pk, q.code) for q in self.questions]
+        for item in chunk:
+            response_id = item.response.pk
+            held = self.answers.get(response_id, {})
+            current = {question_id: (text, value) for question_id, (_pk, text, value)
+                       in held.items()}
+            for question, text, value in item.answers:
+                old = held.get(question.pk)
+                if old is None:
+                    new_answers.append(Answer(response_id=response_id, question_id=question.pk,
+                                              text=text, value=value))
+                elif old[1] != text or old[2] != value:
+                    changed_answers.append(Answer(pk=old[0], response_id=response_id,
+                                                  question_id=question.pk, text=text,
+                                                  value=value, updated_at=now))
+                current[question.pk] = (text, value)
+            versions.append(ResponseVersion(
+                response_id=response_id, number=item.response.version, submitted_at=now,
+                received_on=item.received_on, channel=item.channel, language=item.language,
+                answers={code: {"text": current[pk][0], "value": current[pk][1]}
+                         for pk, code in codes if pk in current},
+                submitted_by=user, note=note))
+        if new_answers:
+            bulk_create_with_history(new_answers, Answer, **history)
+        if changed_answers:
+            bulk_update_with_history(changed_answers, Answer, ["text", "value", "updated_at"],
+                                     **history)
+        ResponseVersion.objects.bulk_create(versions, batch_size=BATCH_SIZE)
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
