@@ -6,13 +6,13 @@ the current answers are :class:`Answer` rows, and django-simple-history keeps ev
 change to them and to the response.
 """
 
+import os
 import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -38,16 +38,32 @@ def timing_of(received_on, questionnaire) -> str:
     return Timing.AFTER_CUTOFF
 
 
-class PrivateStorage(LazyObject):
+class PrivateStorage(FileSystemStorage):
     """Uploaded letters live under MEDIA_ROOT/private, which no URL serves: staff
-    download them through a view that checks permissions."""
+    download them through a view that checks permissions.
 
-    def _setup(self):
-        self._wrapped = FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "private",
-                                          base_url=None)
+    The folder is read from the settings at each use, so a deployment (or a test) that
+    sets MEDIA_ROOT later still gets its own folder.
+    """
+
+    def __init__(self):
+        super().__init__(base_url=None)
+
+    @property
+    def base_location(self):
+        return str(Path(settings.MEDIA_ROOT) / "private")
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
 
 
-private_storage = PrivateStorage()
+_private_storage = PrivateStorage()
+
+
+def private_storage():
+    """The storage of attachments (a callable, so migrations do not freeze a path)."""
+    return _private_storage
 
 
 class Response(models.Model):

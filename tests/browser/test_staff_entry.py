@@ -15,17 +15,6 @@ DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def private_media(settings):
-    from django.utils.functional import empty
-
-    from surveys.models.responses import private_storage
-
-    private_storage._wrapped = empty  # follow this test's MEDIA_ROOT (see test_staff_entry)
-    yield
-    private_storage._wrapped = empty
-
-
 def test_officer_enters_a_faxed_reply(page, live_server, staff_login, registry):
     questionnaire = make_questionnaire()
     recipients_add(questionnaire=questionnaire,

@@ -20,11 +20,9 @@ from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import empty
 
 from surveys.admin import reply_import
 from surveys.models import Attachment, Recipient, Response, ResponseVersion
-from surveys.models.responses import private_storage
 from surveys.services.recipients import recipients_add
 from surveys.services.responses import response_save
 from tests.surveys.test_questionnaires import make_questionnaire
@@ -35,16 +33,10 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 CHANGELIST_QUERY_CEILING = 12
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def private_media(settings):
-    """Files go to this test's MEDIA_ROOT/private.
-
-    ``private_storage`` fixes its folder the first time it is used (at import, through
-    the model field), so it is reset here to follow the per-test MEDIA_ROOT.
-    """
-    private_storage._wrapped = empty
-    yield Path(settings.MEDIA_ROOT) / "private"
-    private_storage._wrapped = empty
+    """Files go to this test's MEDIA_ROOT/private (the storage reads MEDIA_ROOT at use)."""
+    return Path(settings.MEDIA_ROOT) / "private"
 
 
 @pytest.fixture
