@@ -10,6 +10,7 @@ admin.site.index_title = "Secretariat"
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
+    path("analysis/report/", include("analysis.urls_report")),
     path("analysis/", include("analysis.urls")),
     path("", include("surveys.urls")),
 ]
