@@ -17,7 +17,6 @@ install: $(VENV)/.installed
 ## demo: set up the SQLite database with the registry and the 2008 case, then serve the admin
 demo: install
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py load_registry
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
