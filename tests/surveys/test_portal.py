@@ -35,7 +35,7 @@ from surveys.services.dispatch import dispatch_create
 from surveys.services.recipients import recipient_regenerate_link, recipients_add
 from surveys.services.tokens import recipient_token
 from surveys.throttle import MAX_ATTEMPTS, RedactReplyLinks
-from surveys.views.portal import ACTION_FIELD, KEY_FIELD
+from surveys.views.portal import ACTION_FIELD, KEY_FIELD, SESSION_LANGUAGE
 from tests.surveys.test_dispatch import ensure_message_templates, make_contacts
 
 DEADLINE = datetime.date(2099, 4, 30)
@@ -98,6 +98,14 @@ def open_link(client, token):
     response = client.get(f"/r/{token}/", follow=True)
     assert response.redirect_chain == [("/reply/", 302)]
     return response
+
+
+def use_english(client):
+    """Choose English on the portal, as the language switcher does (the wording the
+    behaviour tests below read; other tests check the French and Arabic pages)."""
+    session = client.session
+    session[SESSION_LANGUAGE] = "en"
+    session.save()
 
 
 def html_of(response) -> str:
@@ -255,6 +263,7 @@ def test_a_reply_reopens_in_the_language_it_was_saved_in(client, registry, quest
 def test_a_draft_is_kept_on_the_server_and_shown_on_the_next_visit(client, senegal):
     recipient, token = senegal
     open_link(client, token)
+    use_english(client)  # this test reads the English wording
     saved = post_reply(client, "draft", forum_useful="Brouillon : le Forum est utile.")
     assert saved.status_code == 302 and saved["Location"] == "/reply/"
     assert "Your draft has been saved" in html_of(client.get("/reply/"))
@@ -289,7 +298,7 @@ def test_a_missing_required_answer_is_shown_beside_the_field_and_records_nothing
     assert 'aria-invalid="true"' in block
     # and in the summary at the top, linking to the field
     assert re.search(r'<div class="error-summary" role="alert".*'
-                     r'href="#id_forum_useful">Question 1: Ce champ est obligatoire.<', html, re.S)
+                     r'href="#id_forum_useful">Question 1\s?:\s?Ce champ est obligatoire.<', html, re.S)
     assert re.search(r"<title>Erreur\s:", html)  # "Error:", from Django's own catalogue
     assert 'value="yes" id="id_sole_followup_0" checked' in html  # what was typed is kept
     assert not Response.objects.filter(recipient=recipient).exists()
@@ -310,14 +319,16 @@ def test_submitting_records_version_1_and_confirms_it(client, senegal):
     assert version.answers["sole_followup"]["value"] == ["no"]
 
     html = html_of(client.get("/reply/received/"))
-    assert "Your reply has been received" in html
-    assert re.search(r"Version 1 of the reply of Sénégal, received on \d+ \w+ \d{4}", html)
+    assert "Votre réponse a bien été reçue" in html  # in the addressee's French
+    assert re.search(r"Version 1 de la réponse \(État : Sénégal\), reçue le \d+ \w+ \d{4}",
+                     html.replace("\xa0", " "))
     assert "pr@sen.example.org" in html and "mission@sen.example.org" in html
 
 
 def test_an_amended_reply_is_a_new_version_and_the_first_is_kept(client, senegal):
     recipient, token = senegal
     open_link(client, token)
+    use_english(client)  # this test reads the English wording
     post_reply(client, forum_useful="Première réponse.", sole_followup="no")
 
     html = html_of(client.get("/reply/"))
@@ -338,6 +349,7 @@ def test_an_amended_reply_is_a_new_version_and_the_first_is_kept(client, senegal
 def test_a_double_click_on_submit_records_one_version(client, senegal):
     recipient, token = senegal
     key = submission_key_of(html_of(open_link(client, token)))
+    use_english(client)  # this test reads the English wording
     first = post_reply(client, key=key, forum_useful="Une fois.", sole_followup="yes")
     second = post_reply(client, key=key, forum_useful="Une fois.", sole_followup="yes")
 
@@ -356,6 +368,7 @@ def test_a_page_rendered_twice_gets_two_submission_keys(client, senegal):
 def test_saving_a_draft_from_a_stale_page_after_submission_changes_nothing(client, senegal):
     recipient, token = senegal
     open_link(client, token)
+    use_english(client)  # this test reads the English wording
     post_reply(client, forum_useful="Soumis.", sole_followup="yes")
 
     response = post_reply(client, "draft", forum_useful="Brouillon tardif.")
@@ -378,15 +391,15 @@ def test_after_the_cutoff_the_reply_is_read_only(client, senegal, questionnaire)
         deadline=datetime.date(2008, 4, 30), cutoff=datetime.date(2008, 7, 15))
 
     html = html_of(client.get("/reply/"))
-    assert "Replies to this questionnaire are closed" in html
-    assert "Replies and amendments were accepted until 15 juillet 2008." in html
-    assert "It can no longer be changed." in html
+    assert "La période de réponse à ce questionnaire est close" in html
+    assert "acceptées jusqu’au 15 juillet 2008." in html
+    assert "Elle ne peut plus être modifiée." in html
     assert "Réponse finale." in html and Q_USEFUL["fr"] in html
     assert "<textarea" not in html and "<form" not in html
 
     refused = post_reply(client, forum_useful="Trop tard.", sole_followup="yes")
     assert refused.status_code == 403
-    assert "Replies to this questionnaire are closed" in html_of(refused)
+    assert "La période de réponse à ce questionnaire est close" in html_of(refused)
     declined = client.post("/reply/decline/", {"decline-reason": "Trop tard."})
     assert declined.status_code == 302  # a submitted reply cannot be declined
     reply = Response.objects.get(recipient=recipient)
@@ -399,6 +412,7 @@ def test_after_the_cutoff_the_reply_is_read_only(client, senegal, questionnaire)
 def test_a_closed_questionnaire_without_a_reply_says_so(client, senegal, questionnaire):
     recipient, token = senegal
     open_link(client, token)
+    use_english(client)  # this test reads the English wording
     post_reply(client, "draft", forum_useful="Brouillon jamais envoyé.")
     Questionnaire.objects.filter(pk=questionnaire.pk).update(status=Questionnaire.Status.CLOSED)
 
@@ -414,7 +428,9 @@ def test_a_reply_after_the_deadline_is_still_taken_until_the_cutoff(client, sene
     today = timezone.localdate()
     Questionnaire.objects.filter(pk=questionnaire.pk).update(
         deadline=today - datetime.timedelta(days=3), cutoff=today + datetime.timedelta(days=30))
-    html = html_of(open_link(client, senegal[1]))
+    open_link(client, senegal[1])
+    use_english(client)  # this test reads the English wording
+    html = html_of(client.get("/reply/"))
     assert "has passed, but replies are still accepted until" in html
     assert post_reply(client, forum_useful="En retard.").status_code == 302
 
@@ -539,6 +555,7 @@ def test_without_any_address_the_confirmation_says_no_receipt_was_sent(client, r
 def test_declining_records_the_date_and_the_state_may_still_reply(client, senegal):
     recipient, token = senegal
     open_link(client, token)
+    use_english(client)  # this test reads the English wording
     response = client.post("/reply/decline/", {"decline-reason": "Pas de données."},
                            follow=True)
     assert response.redirect_chain == [("/reply/declined/", 302)]
@@ -597,6 +614,7 @@ def test_files_are_stored_privately_and_no_portal_address_serves_them(client, re
     questionnaire = make_portal_questionnaire("HLD-FILES", file_question=True)
     recipient, token = make_recipient(questionnaire, registry["SEN"], language="fr")
     open_link(client, token)
+    use_english(client)  # this test reads the English wording
     response = client.post("/reply/", {
         ACTION_FIELD: "submit", KEY_FIELD: str(uuid.uuid4()), "forum_useful": "Voir annexe.",
         "annex": SimpleUploadedFile("annexe.pdf", b"%PDF-1.4 annex", "application/pdf"),
