@@ -298,7 +298,8 @@ def test_a_missing_required_answer_is_shown_beside_the_field_and_records_nothing
     assert 'aria-invalid="true"' in block
     # and in the summary at the top, linking to the field
     assert re.search(r'<div class="error-summary" role="alert".*'
-                     r'href="#id_forum_useful">Question 1\s?:\s?Ce champ est obligatoire.<', html, re.S)
+                     r'href="#id_forum_useful">Question 1\s?:\s?Ce champ est obligatoire.<',
+                     html, re.S)
     assert re.search(r"<title>Erreur\s:", html)  # "Error:", from Django's own catalogue
     assert 'value="yes" id="id_sole_followup_0" checked' in html  # what was typed is kept
     assert not Response.objects.filter(recipient=recipient).exists()
