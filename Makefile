@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo test install browser lint bench clean-demo
+.PHONY: demo test install browser node_modules lint bench clean-demo
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,20 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 
+## node_modules: axe-core for the accessibility tests, as pinned in package-lock.json
+## (installed again only when missing or when the lock file changed; npm from Debian
+## if there is none, which needs root or sudo)
+node_modules:
+	@if [ ! -f node_modules/axe-core/axe.min.js ] || \
+	    [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  command -v npm >/dev/null 2>&1 || { \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq npm; }; \
+	  npm ci --no-audit --no-fund; \
+	fi
+
 ## test: the whole suite (SQLite unless DATABASE_URL says otherwise)
-test: install browser
+test: install browser node_modules
 	$(VENV)/bin/pytest -n 2 -q
 
 lint: install

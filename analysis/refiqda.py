@@ -124,6 +124,12 @@ def _screen(content: bytes) -> bytes:
     if len(content) > MAX_BYTES:
         raise QdcError(_("The file is larger than %(mb)s MB; a codebook is much smaller.")
                        % {"mb": MAX_BYTES // (1024 * 1024)})
+    if not content.strip():
+        raise QdcError(_("The file is empty, so it is not well-formed XML."))
+    if content.startswith(b"PK"):
+        raise QdcError(_("This is a zip archive (a REFI-QDA project, .qdpx, or a workbook), not "
+                         "a .qdc codebook, which is XML. Export the codebook alone as .qdc, or "
+                         "import a workbook under its .xlsx name."))
     if content.startswith(codecs.BOM_UTF8):
         encoding, content = "utf-8", content[len(codecs.BOM_UTF8):]
     elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

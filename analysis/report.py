@@ -346,11 +346,12 @@ def report_workbook(*, questionnaire: Questionnaire, as_of: dt.date | None = Non
     day = tallies.tally_date(questionnaire=questionnaire, as_of=as_of)
     map_date = map_date or day
     images = images or report_images(questionnaire=questionnaire, as_of=day, map_date=map_date)
-    figures = tallies.participation(questionnaire=questionnaire, as_of=day)
-    sentence = phrasing.participation_sentence(questionnaire=questionnaire, as_of=day)
-    sentences = phrasing.view_sentences(questionnaire=questionnaire, as_of=day)
-    overall = tallies.code_tally(questionnaire=questionnaire, as_of=day)
-    by_region = tallies.code_tally(questionnaire=questionnaire, as_of=day, by="region")
+    with tallies.one_reading():  # the tallies below share one reading of the data
+        figures = tallies.participation(questionnaire=questionnaire, as_of=day)
+        sentence = phrasing.participation_sentence(questionnaire=questionnaire, as_of=day)
+        sentences = phrasing.view_sentences(questionnaire=questionnaire, as_of=day)
+        overall = tallies.code_tally(questionnaire=questionnaire, as_of=day)
+        by_region = tallies.code_tally(questionnaire=questionnaire, as_of=day, by="region")
 
     workbook = Workbook()
     _summary(workbook.active, questionnaire=questionnaire, figures=figures, sentence=sentence,

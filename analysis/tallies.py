@@ -44,10 +44,15 @@ behind each count), ``tally_date`` (the date the counts stand at).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import pandas as pd
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -92,6 +97,33 @@ class Participation:
         return self.members == self.respondents
 
 
+_READING: contextvars.ContextVar[dict | None] = contextvars.ContextVar("tallies_reading",
+                                                                     default=None)
+
+
+@contextlib.contextmanager
+def one_reading():
+    """Within this block, tallies read the States asked and the final coding once per
+    questionnaire and date, however many tallies are computed: a report computes a
+    dozen from the same data (at 20,000 States, most of its time). Use it around one
+    report, not across changes to the data.
+    """
+    token = _READING.set({})
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
+def _read_once(key: tuple, read):
+    memo = _READING.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key].copy()  # callers may change what they get
+
+
 def tally_date(*, questionnaire: Questionnaire, as_of: dt.date | None = None) -> dt.date:
     """The date the counts stand at: ``as_of``, else the cut-off, else today."""
     return as_of or questionnaire.cutoff or timezone.localdate()
@@ -110,31 +142,34 @@ def recipients(*, questionnaire: Questionnaire, as_of: dt.date | None = None) ->
     if the receipt date is missing); a draft never counts.
     """
     day = tally_date(questionnaire=questionnaire, as_of=as_of)
-    rows = list(
-        Recipient.objects.filter(questionnaire=questionnaire).order_by("state__name_en").values(
-            "pk", "state__iso3", "state__m49", "state__name_en", "state__region",
-            "state__subregion", "state__is_ldc", "state__is_lldc", "state__is_sids",
-            "state__is_developed", "state__status", "response__status",
-            "response__received_on", "response__submitted_at", "response__channel"))
-    records = []
-    for row in rows:
-        submitted = row["response__status"] == Response.Status.SUBMITTED
-        received = row["response__received_on"]
-        if submitted and received is None and row["response__submitted_at"] is not None:
-            received = timezone.localdate(row["response__submitted_at"])
-        replied = submitted and (received is None or received <= day)
-        records.append({
-            "recipient_id": row["pk"], "iso3": row["state__iso3"], "m49": row["state__m49"],
-            "name": row["state__name_en"], "region": row["state__region"],
-            "subregion": row["state__subregion"], "is_ldc": row["state__is_ldc"],
-            "is_lldc": row["state__is_lldc"], "is_sids": row["state__is_sids"],
-            "is_developed": row["state__is_developed"],
-            "is_member": row["state__status"] == State.Status.MEMBER,
-            "received_on": received if replied else None,
-            "channel": row["response__channel"] if replied else None,
-            "timing": timing_of(received, questionnaire) if replied else None,
-            "replied": replied,
-        })
+    return _read_once(("recipients", questionnaire.pk, day),
+                      lambda: _recipients(questionnaire, day))
+
+
+def _recipients(questionnaire: Questionnaire, day: dt.date) -> pd.DataFrame:
+    rows = (
+        Recipient.objects.filter(questionnaire=questionnaire).order_by("state__name_en")
+        .values_list("pk", "state__iso3", "state__m49", "state__name_en", "state__region",
+                     "state__subregion", "state__is_ldc", "state__is_lldc", "state__is_sids",
+                     "state__is_developed", "state__status", "response__status",
+                     "response__received_on", "response__submitted_at", "response__channel"))
+    submitted_status, member = Response.Status.SUBMITTED, State.Status.MEMBER
+    timings: dict = {}  # received_on → timing: a few hundred dates for any number of States
+    records = []  # tuples, not dicts: tens of thousands of States
+    for (pk, iso3, m49, name, region, subregion, ldc, lldc, sids, developed, status,
+         response_status, received, submitted_at, channel) in rows:
+        submitted = response_status == submitted_status
+        if submitted and received is None and submitted_at is not None:
+            received = timezone.localdate(submitted_at)
+        if submitted and (received is None or received <= day):
+            timing = timings.get(received)
+            if timing is None:
+                timing = timings[received] = timing_of(received, questionnaire)
+            records.append((pk, iso3, m49, name, region, subregion, ldc, lldc, sids, developed,
+                            status == member, received, channel, timing, True))
+        else:
+            records.append((pk, iso3, m49, name, region, subregion, ldc, lldc, sids, developed,
+                            status == member, None, None, None, False))
     frame = pd.DataFrame.from_records(records, columns=[*RESPONDENT_COLUMNS, "replied"])
     return frame.astype({"recipient_id": "int64", "m49": "int64", "is_ldc": bool,
                          "is_lldc": bool, "is_sids": bool, "is_developed": bool,
@@ -189,6 +224,10 @@ def _bases(frame: pd.DataFrame, by: str | None) -> tuple[pd.DataFrame, pd.DataFr
 
 def _final_holdings(questionnaire: Questionnaire) -> pd.DataFrame:
     """(code_id, recipient_id) of every final coding, one row per State and code (one query)."""
+    return _read_once(("holdings", questionnaire.pk), lambda: _read_holdings(questionnaire))
+
+
+def _read_holdings(questionnaire: Questionnaire) -> pd.DataFrame:
     rows = (Coding.objects.filter(final=True, code__questionnaire=questionnaire,
                                   answer__response__recipient__questionnaire=questionnaire)
             .values_list("code_id", "answer__response__recipient_id").distinct().order_by())
@@ -306,9 +345,17 @@ def choice_tally(*, questionnaire: Questionnaire, question_code: str,
     frame = recipients(questionnaire=questionnaire, as_of=as_of)
     replied = set(frame.loc[frame["replied"], "recipient_id"])
     chosen = []
-    for recipient_id, value in (Answer.objects.filter(question=question)
-                                .values_list("response__recipient_id", "value")):
-        if recipient_id not in replied or not value:
+    # Values read as JSON text, each distinct one decoded once: they repeat (["yes"]).
+    decoded: dict[str, object] = {}
+    for recipient_id, raw in (Answer.objects.filter(question=question).order_by()
+                              .annotate(raw=Cast("value", TextField()))
+                              .values_list("response__recipient_id", "raw")):
+        if recipient_id not in replied or raw is None:
+            continue
+        value = decoded.get(raw)
+        if value is None:
+            value = decoded[raw] = json.loads(raw)
+        if not value:
             continue
         for item in value if isinstance(value, list) else [value]:
             chosen.append((recipient_id, str(item)))
@@ -339,13 +386,15 @@ def holders(*, questionnaire: Questionnaire,
 
     What a drafter checks before writing "only three" (three queries).
     """
-    frame = respondents(questionnaire=questionnaire, as_of=as_of).set_index("recipient_id")
-    codes = _codebook(questionnaire).set_index("id")
+    frame = respondents(questionnaire=questionnaire, as_of=as_of)
+    codes = _codebook(questionnaire)
     holdings = _final_holdings(questionnaire)
-    holdings = holdings[holdings["recipient_id"].isin(frame.index)
-                        & holdings["code_id"].isin(codes.index)]
+    # Joined, not looked up holding by holding: tens of thousands of holdings at scale.
+    held = (holdings.merge(codes.rename(columns={"id": "code_id"})[["code_id", "key"]],
+                           on="code_id")
+            .merge(frame[["recipient_id", "iso3", "name"]], on="recipient_id")
+            .sort_values("name", kind="stable"))
     found: dict[str, list[tuple[str, str]]] = {key: [] for key in codes["key"]}
-    for code_id, recipient_id in holdings.itertuples(index=False):
-        state = frame.loc[recipient_id]
-        found[codes.at[code_id, "key"]].append((state["iso3"], state["name"]))
-    return {key: sorted(states, key=lambda s: s[1]) for key, states in found.items()}
+    for key, iso3, name in zip(held["key"], held["iso3"], held["name"], strict=True):
+        found[key].append((iso3, name))
+    return found

@@ -31,6 +31,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public address of the site, used to build links sent to governments: never the
 # request's Host header, which an attacker controls.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A personal link stops working this many days after its questionnaire's cut-off (until
+# then, after the cut-off, it shows the reply as sent, read-only); see docs/security.md.
+REPLY_LINK_GRACE_DAYS = env.int("REPLY_LINK_GRACE_DAYS", default=90)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -86,8 +89,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a lock rather than fail at once when the outbox worker and the web
-    # process write together.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # process write together. IMMEDIATE takes the write lock when a transaction begins:
+    # SQLite's default (DEFERRED) takes it at the first write, and a transaction that has
+    # read meanwhile then fails at once with "database is locked", whatever the timeout
+    # (two States submitting at the same moment: one got an error page).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20,
+                                                          transaction_mode="IMMEDIATE")
 
 # The reply portal counts bad-link attempts here: with several web processes, use a
 # shared cache (e.g. redis://127.0.0.1:6379/1, or dbcache://inquiry_cache after
@@ -95,6 +102,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# dumpdata's JSON keeps timestamps to the microsecond (Django's own stops at the
+# millisecond), so that a backup restores them exactly: see config/serializers.py.
+SERIALIZATION_MODULES = {"json": "config.serializers"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -130,6 +141,9 @@ MEDIA_URL = "/media/"
 EMAIL_BACKEND = "post_office.EmailBackend"
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 DELIVERY_EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+if DELIVERY_EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    # Django's, reconnecting when the server hangs up in the middle of a run.
+    DELIVERY_EMAIL_BACKEND = "surveys.services.outbox.SMTPBackend"
 EMAIL_HOST = _email.get("EMAIL_HOST", "")
 EMAIL_PORT = _email.get("EMAIL_PORT", 25)
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
@@ -137,7 +151,7 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds, for each step of SMTP
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Inquiry <inquiry@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 POST_OFFICE = {
@@ -148,6 +162,14 @@ POST_OFFICE = {
     "CELERY_ENABLED": False,
     "LOG_LEVEL": 2,
     "MESSAGE_ID_ENABLED": True,
+    # The worker sends batches of 50 over 5 connections. post_office stops waiting for a
+    # batch after BATCH_DELIVERY_TIMEOUT and requeues the e-mails still in flight, which a
+    # slow server may yet accept: they would go twice. So the deadline outlasts the
+    # slowest batch EMAIL_TIMEOUT allows: 10 e-mails a connection, each of up to 10 steps
+    # (connect, EHLO, STARTTLS, login, MAIL, RCPT, DATA, the text...) of EMAIL_TIMEOUT.
+    "BATCH_SIZE": 50,
+    "THREADS_PER_PROCESS": 5,
+    "BATCH_DELIVERY_TIMEOUT": 10 * 10 * EMAIL_TIMEOUT,
 }
 
 # Staff imports need an explicit permission, not merely access to the admin.
@@ -173,15 +195,17 @@ SECURE_PROXY_SSL_HEADER = (
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Personal reply links (/r/<token>/) are redacted from Django's request logs: a
-# log file must not hold working links.
+# Personal reply links (/r/<token>/) are redacted from every log record (see
+# surveys.throttle.install_log_redaction) and from error reports: a log file or an
+# e-mail to ADMINS must not hold working links.
+DEFAULT_EXCEPTION_REPORTER = "surveys.throttle.RedactingExceptionReporter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"reply_links": {"()": "surveys.throttle.RedactReplyLinks"}},
     "formatters": {"django.server": {"()": "django.utils.log.ServerFormatter",
                                      "format": "[{server_time}] {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["reply_links"]},
                  "django.server": {"class": "logging.StreamHandler",
                                    "formatter": "django.server"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -1,12 +1,14 @@
 """File formats for the admin's Import screens, reading through :mod:`surveys.spreadsheets`.
 
 The admin and the management commands then read files alike (semicolon CSV, BOM,
-header spellings, blank rows), and a file that cannot be read says why.
+header spellings, blank rows), and a file that cannot be read says why. The reader
+tells a file by its content: an .xls, .ods or PDF sent with the XLSX (or CSV) format
+chosen gets the same message as through the commands.
 """
 
 from import_export.formats import base_formats
 
-from surveys.spreadsheets import SpreadsheetError, read_csv, read_xlsx
+from surveys.spreadsheets import SpreadsheetError, UploadValidator, read_csv, read_xlsx
 
 
 class CSV(base_formats.CSV):
@@ -36,6 +38,12 @@ class ReadableErrorsMixin:
 
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS
+
+    def create_import_form(self, request):
+        form = super().create_import_form(request)
+        # The size is checked before import-export reads the whole upload into memory.
+        form.fields["import_file"].validators.append(UploadValidator())
+        return form
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, SpreadsheetError):

@@ -30,6 +30,7 @@ from surveys.cells import formula_safe, unescape
 from surveys.languages import LANGUAGE_CODES, language_from_text
 from surveys.models import YES_NO_CHOICES, Choice, Question, Questionnaire, ReminderRule, Section
 from surveys.reply_form import questionnaire_layout
+from surveys.spreadsheets import SpreadsheetError, Workbook
 
 # Column headers are a file format, not user interface: language names stay English.
 LANGUAGE_NAMES = {"ar": "Arabic", "zh-hans": "Chinese", "en": "English", "fr": "French",
@@ -80,6 +81,7 @@ TRUE_VALUES = {"yes", "true", "true()", "1", "y"}
 FALSE_VALUES = {"", "no", "false", "false()", "0", "n"}
 LANGUAGE_SPEC = re.compile(r"^(?P<name>.*?)\s*\(\s*(?P<code>[A-Za-z]{2,3}(?:[-_][A-Za-z]+)?)\s*\)$")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSFORM_SHEETS = ("survey", "choices", "settings")  # the others are only named in a warning
 
 
 class XlsformError(ValueError):
@@ -268,18 +270,30 @@ def _cell(value):
 
 
 def _read_sheets(content: bytes) -> dict[str, tuple[str, list[list]]]:
-    from python_calamine import CalamineWorkbook
+    """The sheets by folded name: (name as written, rows from line 1).
 
+    Through the shared reader's checks (what the file is, its size, merged cells,
+    formulas without a value...); only the sheets Inquiry reads are read, and blank
+    rows after the last row that holds something are never kept.
+    """
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        workbook = Workbook(content)
         sheets = {}
         for name in workbook.sheet_names:
-            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            sheets[name.strip().casefold()] = (name, [[_cell(v) for v in r] for r in rows])
-    except Exception as exc:  # calamine raises several types for damaged files
-        raise XlsformError([_("The file cannot be read as an Excel workbook (.xlsx): %(error)s")
-                            % {"error": exc}]) from exc
+            key = name.strip().casefold()
+            sheets[key] = (name, _sheet_rows(workbook, name) if key in XLSFORM_SHEETS else [])
+    except SpreadsheetError as exc:
+        raise XlsformError([_("The file cannot be read as an XLSForm workbook (.xlsx). "
+                              "%(problem)s") % {"problem": exc}]) from exc
     return sheets
+
+
+def _sheet_rows(workbook: Workbook, name: str) -> list[list]:
+    rows = []
+    for line, row in workbook.rows(name):  # the rows that hold something, with their line
+        rows.extend([[]] * (line - 1 - len(rows)))  # one shared blank row, never changed
+        rows.append([_cell(v) for v in row])
+    return rows
 
 
 def _where(sheet: str, line: int) -> str:

@@ -16,7 +16,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.core.validators import FileExtensionValidator
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -35,6 +34,7 @@ from analysis.services.codebook import (
     keywords_split,
 )
 from surveys.models import Question, Questionnaire
+from surveys.spreadsheets import UploadValidator
 
 QUESTIONNAIRE_PARAM = "questionnaire__id__exact"
 
@@ -71,7 +71,7 @@ class CodebookUploadForm(forms.Form):
         label=capfirst(gettext_lazy("questionnaire")), queryset=Questionnaire.objects.all())
     file = forms.FileField(
         label=gettext_lazy("Codebook (.xlsx, .csv or REFI-QDA .qdc)"),
-        validators=[FileExtensionValidator(["xlsx", "csv", "qdc", "xml"])])
+        validators=[UploadValidator(["xlsx", "csv", "qdc", "xml"])])
     replace = forms.BooleanField(
         label=gettext_lazy("Remove the codes that the file does not list"), required=False,
         help_text=gettext_lazy("Codes that coders have already applied are never removed: "

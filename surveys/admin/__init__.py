@@ -1,3 +1,11 @@
 """Admin screens of the surveys app, one module per concept."""
 
-from . import contacts, distribution, followup, questionnaires, registry, responses  # noqa: F401
+from . import (  # noqa: F401
+    contacts,
+    distribution,
+    followup,
+    outbox,
+    questionnaires,
+    registry,
+    responses,
+)

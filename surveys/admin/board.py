@@ -92,6 +92,17 @@ def _can_log_calls(model_admin, request) -> bool:
     return request.user.has_perm("surveys.add_followup")
 
 
+def can_see_contacts(request) -> bool:
+    """Phone numbers and names of contacts are for those who may look at the contacts."""
+    user = request.user
+    return user.has_perm("surveys.view_contact") or user.has_perm("surveys.change_contact")
+
+
+def _without_contacts(rows) -> None:
+    for row in rows:
+        row.mission_phone = row.addressee_phone = ""
+
+
 def _context(model_admin, request, questionnaire, title, **extra):
     request.current_app = model_admin.admin_site.name
     return {
@@ -117,9 +128,12 @@ def status_board_view(model_admin, request, object_id):
     form = AsOfForm(request.GET or None)
     as_of = form.cleaned_data["as_of"] if form.is_valid() else None
     rows = recipient_statuses(questionnaire=questionnaire, as_of=as_of)
+    show_phones = can_see_contacts(request)
+    if not show_phones:
+        _without_contacts(rows)
     context = _context(
         model_admin, request, questionnaire, _("Status board"),
-        form=form, as_of=as_of, rows=rows,
+        form=form, as_of=as_of, rows=rows, show_phones=show_phones,
         counts=status_counts(questionnaire=questionnaire, rows=rows),
         overdue=overdue(questionnaire=questionnaire, as_of=as_of, rows=rows),
     )
@@ -133,7 +147,8 @@ def status_board_export_view(model_admin, request, object_id):
         return redirect
     form = AsOfForm(request.GET or None)
     as_of = form.cleaned_data["as_of"] if form.is_valid() else None
-    workbook = status_board_workbook(questionnaire=questionnaire, as_of=as_of)
+    workbook = status_board_workbook(questionnaire=questionnaire, as_of=as_of,
+                                     phones=can_see_contacts(request))
     buffer = BytesIO()
     workbook.save(buffer)
     day = as_of or timezone.localdate()
@@ -175,8 +190,11 @@ def _day(value):
     return value
 
 
-def status_board_workbook(*, questionnaire, as_of=None) -> Workbook:
-    """The status board of ``questionnaire`` as an openpyxl workbook, every text cell safe."""
+def status_board_workbook(*, questionnaire, as_of=None, phones: bool = True) -> Workbook:
+    """The status board of ``questionnaire`` as an openpyxl workbook, every text cell safe.
+
+    ``phones`` False leaves out the missions' phone numbers (for staff who may not see
+    the contacts)."""
     rows = recipient_statuses(questionnaire=questionnaire, as_of=as_of)
     counts = status_counts(questionnaire=questionnaire, rows=rows)
     late = overdue(questionnaire=questionnaire, as_of=as_of, rows=rows)
@@ -212,14 +230,16 @@ def status_board_workbook(*, questionnaire, as_of=None) -> Workbook:
     _write(states, [_("State"), _("ISO code"), _("Region"), _("Status"), _("Reminders"),
                     _("Invited"), _("Reply received"), _("Received through"),
                     _("Declined on"), _("Last contact"), _("Channel"), _("Outcome"),
-                    _("Reply promised by"), _("Overdue"), _("Mission phone")])
+                    _("Reply promised by"), _("Overdue"),
+                    *([_("Mission phone")] if phones else [])])
     for row in rows:
         _write(states, [
             row.state.name(), row.state.iso3, row.state.region, row.label, row.reminder_count,
             _day(row.invited_at), row.replied_on, row.reply_channel_label, row.declined_on,
             _day(row.last_contact_at), row.last_contact_channel_label,
             row.last_contact_outcome_label, row.promised_by,
-            _("yes") if row.recipient.pk in overdue_ids else "", row.mission_phone,
+            _("yes") if row.recipient.pk in overdue_ids else "",
+            *([row.mission_phone] if phones else []),
         ])
     _finish(states)
     return workbook
@@ -230,6 +250,8 @@ def status_board_workbook(*, questionnaire, as_of=None) -> Workbook:
 
 def call_list_view(model_admin, request, object_id):
     """Non-respondents to telephone around the deadline, each with a form to log the call."""
+    if not can_see_contacts(request):
+        raise PermissionDenied  # a list of names and telephone numbers
     questionnaire, redirect = _questionnaire_or_deny(model_admin, request, object_id)
     if redirect:
         return redirect

@@ -19,3 +19,12 @@ class ContactAdmin(ReadableErrorsMixin, ImportExportModelAdmin):
     list_select_related = ["state"]
     autocomplete_fields = ["state"]
     list_per_page = 100
+
+    # An import adds and updates contacts; an export is the whole address book (names,
+    # e-mails, phones): both are for those who keep the contacts, not for all who may
+    # look at them (docs/security.md).
+    def has_import_permission(self, request):
+        return super().has_import_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return super().has_export_permission(request) and self.has_change_permission(request)

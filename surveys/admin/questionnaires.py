@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import FileExtensionValidator
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -37,6 +36,7 @@ from surveys.services.questionnaires import (
     questionnaire_missing_translations,
     questionnaire_open,
 )
+from surveys.spreadsheets import UploadValidator
 from surveys.translated import TranslatedTextField, translated
 from surveys.xlsform import (
     XLSX_MIME,
@@ -116,7 +116,7 @@ class ChoiceForm(forms.ModelForm):
 
 class XlsformUploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("XLSForm workbook (.xlsx)"),
-                           validators=[FileExtensionValidator(["xlsx"])])
+                           validators=[UploadValidator(["xlsx"])])
     code = forms.CharField(
         label=capfirst(gettext_lazy("code")), required=False, max_length=40,
         validators=[code_validator],
@@ -276,7 +276,8 @@ class QuestionnaireAdmin(admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         offered = obj.languages if obj else []
         extra_context = {**(extra_context or {}),
-                         "preview_languages": [(c, n) for c, n in UN_LANGUAGES if c in offered]}
+                         "preview_languages": [(c, n) for c, n in UN_LANGUAGES if c in offered],
+                         "can_see_calls": board.can_see_contacts(request)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- actions ---

@@ -19,7 +19,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.validators import FileExtensionValidator
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -29,6 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from surveys.models import Questionnaire
 from surveys.services.reply_import import ReplyImportOutcome, responses_import
+from surveys.spreadsheets import UploadValidator
 
 SESSION_KEY = "surveys_reply_import"
 PREVIEW_ROWS = 1000  # rows shown in the preview; bad rows are always all shown
@@ -42,7 +42,7 @@ class ReplyImportForm(forms.Form):
         queryset=Questionnaire.objects.order_by("-created_at"))
     file = forms.FileField(
         label=gettext_lazy("Spreadsheet (.xlsx or .csv)"),
-        validators=[FileExtensionValidator(["xlsx", "csv"])])
+        validators=[UploadValidator(["xlsx", "csv"])])
 
 
 def import_directory() -> Path:

@@ -356,6 +356,9 @@ class ResponseAdmin(SimpleHistoryAdmin):
         ]
 
     def add_view(self, request, form_url="", extra_context=None):
+        if not (self.has_add_permission(request)
+                or request.user.has_perm("surveys.change_response")):
+            raise PermissionDenied  # as enter_view: no redirect to a page that refuses
         url = reverse("admin:surveys_response_enter")
         return HttpResponseRedirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
 

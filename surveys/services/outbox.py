@@ -9,7 +9,14 @@ the error.
 
 One addition: a server's permanent refusal of an address or a message (an SMTP 5xx
 reply, e.g. "550 mailbox unavailable") fails the e-mail at once, since retrying
-cannot help and staff should correct the address now rather than in an hour.
+cannot help and staff should correct the address now rather than in an hour. And
+:class:`SMTPBackend`, what the outbox delivers through when ``EMAIL_URL`` is SMTP,
+reconnects after the server hangs up in the middle of a run.
+
+One duplicate no SMTP client can prevent: a server that keeps the message and answers
+only after ``EMAIL_TIMEOUT`` looks like a failure, and the retry sends it again. Both
+copies carry the same Message-ID (``MESSAGE_ID_ENABLED``), so the reader's mail
+program can tell them apart (tests/surveys/test_mail_faults.py).
 
 The status of an e-mail has one source of truth, post_office's ``Email`` and its
 ``Log`` (which ``Message.email`` links to): :func:`messages_with_status` reads it for
@@ -24,6 +31,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.core.mail.backends import smtp
 from django.db import models
 from django.db.models import (
     Case,
@@ -55,6 +63,21 @@ _SMTP_CODE = re.compile(r"\((\d{3}), b?['\"]")
 
 class OutboxBusy(Exception):
     """Another ``send_outbox`` is delivering; this one stands aside."""
+
+
+class SMTPBackend(smtp.EmailBackend):
+    """Django's SMTP backend, opening a new connection when the server has hung up.
+
+    post_office keeps one connection per delivery thread for a whole batch, and smtplib
+    closes it after a timeout or a ``421``. Django's backend would then fail each later
+    e-mail of that thread unsent, charging it an attempt, with "please run connect()
+    first" as the error staff see.
+    """
+
+    def send_messages(self, email_messages):
+        if self.connection is not None and self.connection.sock is None:
+            self.connection = None  # closed by smtplib: open() connects again
+        return super().send_messages(email_messages)
 
 
 @dataclass

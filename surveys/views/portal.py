@@ -27,6 +27,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from surveys import throttle
 from surveys.languages import LANGUAGE_CODES, RTL_LANGUAGES
@@ -47,7 +49,7 @@ from surveys.services.responses import (
     reply_is_open,
     response_save,
 )
-from surveys.services.tokens import recipient_from_token
+from surveys.services.tokens import recipient_from_token, recipient_link_expired
 from surveys.translated import translated
 
 logger = logging.getLogger(__name__)
@@ -144,7 +146,8 @@ def current_recipient(request) -> Recipient | None:
     recipient = (Recipient.objects.select_related("questionnaire", "state", "addressee")
                  .filter(pk=pk).first())
     if (recipient is None or recipient.link_revoked
-            or request.session.get(SESSION_LINK) != _link_fingerprint(recipient)):
+            or request.session.get(SESSION_LINK) != _link_fingerprint(recipient)
+            or recipient_link_expired(recipient)):
         _forget(request)
         return None
     return recipient
@@ -244,7 +247,12 @@ def _no_visit(request):
     return render(request, "surveys/portal/session_ended.html", status=403)
 
 
+# Opening a link is a GET (from an e-mail, a letter): anything else is refused here, by the
+# portal's own page, rather than by the CSRF check, whose refusal would not carry the
+# link page's headers.
+@csrf_exempt
 @portal_page(referrer_policy="no-referrer")
+@require_safe
 def entry(request, token):
     """The personal link: check it, remember it in a new session, and leave the address."""
     wait = throttle.bad_link_wait(request)

@@ -56,8 +56,9 @@ def test_an_official_answers_in_french_saves_a_draft_comes_back_and_submits(
     page.get_by_label(Q_USEFUL["fr"], exact=False).fill("Oui : le Forum est un résultat utile.")
     page.get_by_label("Oui", exact=True).check()
     screenshot(page, "portal-fr.png")
-    page.get_by_role("button", name="Save draft").click()
-    assert page.get_by_role("status").filter(has_text="Your draft has been saved").is_visible()
+    page.get_by_role("button", name="Enregistrer le brouillon").click()  # the page is French
+    assert page.get_by_role("status").filter(
+        has_text="Votre brouillon a été enregistré").is_visible()
 
     # Another day, another browser: the draft is on the server.
     later = new_page(browser)
@@ -69,7 +70,7 @@ def test_an_official_answers_in_french_saves_a_draft_comes_back_and_submits(
         later.get_by_role("button", name="Soumettre").click()
         assert later.url == f"{live_server.url}/reply/received/"
         confirmation = later.get_by_test_id("confirmation").inner_text()
-        assert "Your reply has been received" in confirmation and "Version 1" in confirmation
+        assert "Votre réponse a bien été reçue" in confirmation and "Version 1" in confirmation
         assert "pr@gbr.example.org" in later.content()
     finally:
         later.context.close()

@@ -505,7 +505,9 @@ def test_export_of_an_empty_registry_imports_as_nothing(registry, tmp_path):
     path = tmp_path / "export.xlsx"
     assert contacts_export(path=path) == 0
     outcome = contacts_import(source=path)
-    assert outcome.ok and outcome.total == 0
+    # Refused, as every import refuses a sheet with column names and no rows under them.
+    assert not outcome.ok and outcome.total == 0 and not outcome.written
+    assert "has column names but no rows under them" in outcome.file_errors[0]
 
 
 # --- dry run -----------------------------------------------------------------------------------

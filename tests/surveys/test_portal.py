@@ -31,7 +31,7 @@ from surveys.models import (
     Response,
     ResponseVersion,
 )
-from surveys.services.dispatch import dispatch_create
+from surveys.services.dispatch import date_in, dispatch_create
 from surveys.services.recipients import recipient_regenerate_link, recipients_add
 from surveys.services.tokens import recipient_token
 from surveys.throttle import MAX_ATTEMPTS, RedactReplyLinks
@@ -388,12 +388,15 @@ def test_after_the_cutoff_the_reply_is_read_only(client, senegal, questionnaire)
     recipient, token = senegal
     open_link(client, token)
     post_reply(client, forum_useful="Réponse finale.", sole_followup="no")
+    # Past the cut-off, within the grace period that follows it (then the link stops
+    # working: tests/test_tokens.py).
+    cutoff = timezone.localdate() - datetime.timedelta(days=10)
     Questionnaire.objects.filter(pk=questionnaire.pk).update(
-        deadline=datetime.date(2008, 4, 30), cutoff=datetime.date(2008, 7, 15))
+        deadline=cutoff - datetime.timedelta(days=30), cutoff=cutoff)
 
     html = html_of(client.get("/reply/"))
     assert "La période de réponse à ce questionnaire est close" in html
-    assert "acceptées jusqu’au 15 juillet 2008." in html
+    assert f"acceptées jusqu’au {date_in('fr', cutoff)}." in html
     assert "Elle ne peut plus être modifiée." in html
     assert "Réponse finale." in html and Q_USEFUL["fr"] in html
     assert "<textarea" not in html and "<form" not in html

@@ -3,10 +3,12 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from analysis.refiqda import codebook_from_qdc
 from analysis.services.codebook import codebook_import_xlsx
 from surveys.models import Questionnaire
+from surveys.spreadsheets import SpreadsheetError, file_bytes
 
 
 class Command(BaseCommand):
@@ -25,12 +27,13 @@ class Command(BaseCommand):
     def handle(self, *args, questionnaire, file, replace, **options):
         found = Questionnaire.objects.filter(code=questionnaire).first()
         if found is None:
-            raise CommandError(f"No questionnaire has the code {questionnaire}.")
+            raise CommandError(_("No questionnaire has the code “%(code)s”.")
+                               % {"code": questionnaire})
         path = Path(file)
         try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
+            content = file_bytes(path)
+        except SpreadsheetError as exc:
+            raise CommandError(str(exc)) from exc
         if path.suffix.lower() in (".qdc", ".xml"):
             outcome = codebook_from_qdc(questionnaire=found, content=content, replace=replace)
         else:

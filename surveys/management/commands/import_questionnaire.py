@@ -1,9 +1,9 @@
 """``manage.py import_questionnaire FILE [--code CODE]``: a questionnaire from an XLSForm."""
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
+from surveys.spreadsheets import SpreadsheetError, file_bytes
 from surveys.xlsform import XlsformError, questionnaire_from_xlsform
 
 
@@ -19,17 +19,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, code=None, **options):
         try:
-            content = Path(file).read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot open {file}: {exc.strerror}") from exc
+            content = file_bytes(file)
+        except SpreadsheetError as exc:
+            raise CommandError(str(exc)) from exc
         try:
             questionnaire, report = questionnaire_from_xlsform(content, code=code)
         except XlsformError as exc:
             for message in exc.messages:
                 self.stderr.write(self.style.ERROR(message))
-            raise CommandError(f"Nothing imported: {len(exc.messages)} problem(s) in {file}."
-                               ) from exc
+            raise CommandError(_("Nothing imported: %(n)s problem(s) in %(file)s.")
+                               % {"n": len(exc.messages), "file": file}) from exc
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(warning))
-        self.stdout.write(self.style.SUCCESS(f"{report.summary()} Created as a draft: "
-                                             f"{questionnaire.code}."))
+        created = _("Created as a draft: %(code)s.") % {"code": questionnaire.code}
+        self.stdout.write(self.style.SUCCESS(f"{report.summary()} {created}"))
