@@ -34,6 +34,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # A personal link stops working this many days after its questionnaire's cut-off (until
 # then, after the cut-off, it shows the reply as sent, read-only); see docs/security.md.
 REPLY_LINK_GRACE_DAYS = env.int("REPLY_LINK_GRACE_DAYS", default=90)
+# Addresses of the site's own reverse proxies (e.g. 127.0.0.1 for nginx on the same
+# machine): for requests from them, the client's address is read from X-Forwarded-For.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

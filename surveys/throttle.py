@@ -18,6 +18,7 @@ import logging
 import re
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.views.debug import ExceptionReporter
 
@@ -30,12 +31,22 @@ _PREFIX = "inquiry:bad-link"
 def client_address(request) -> str:
     """The address the request came from.
 
-    REMOTE_ADDR only: X-Forwarded-For is written by the client unless a trusted proxy
-    overwrites it, so trusting it would let a script pick a new address per attempt.
-    Behind a reverse proxy, the proxy must pass the client's address as REMOTE_ADDR
-    (e.g. gunicorn's ``--forwarded-allow-ips`` with uvicorn, or nginx's real-IP module).
+    REMOTE_ADDR, unless it is one of ``settings.TRUSTED_PROXIES`` (the site's own reverse
+    proxy, e.g. nginx on 127.0.0.1 in front of gunicorn): then the last address of
+    X-Forwarded-For that is not a trusted proxy — the one our proxy saw. Anything a
+    client writes itself in X-Forwarded-For comes before that and is never read, so a
+    script cannot pick a new address per attempt; and behind the proxy, governments do
+    not all share the proxy's one address and one counter.
     """
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    trusted = set(getattr(settings, "TRUSTED_PROXIES", []))
+    if remote not in trusted:
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for address in reversed(forwarded):
+        if address and address not in trusted:
+            return address
+    return remote
 
 
 def client_network(request) -> str:

@@ -338,3 +338,19 @@ def test_reminders_sent_by_the_scheduler_carry_the_same_link(link, evil_host, qu
                                channels=[Message.Channel.EMAIL], recipients=[recipient])
     assert dispatch.reached == 1
     assert all(f"{SITE}/r/{token}/" in e.message for e in Email.objects.all())
+
+
+def test_behind_the_sites_own_proxy_each_client_is_counted_on_its_own(settings, rf):
+    """nginx on 127.0.0.1 in front of gunicorn: without TRUSTED_PROXIES every government
+    would share the proxy's address and one bad-link counter."""
+    from surveys.throttle import client_address
+
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    via_proxy = rf.get("/r/x/", REMOTE_ADDR="127.0.0.1",
+                       HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7")
+    # The client wrote "203.0.113.9" itself; our proxy saw 198.51.100.7.
+    assert client_address(via_proxy) == "198.51.100.7"
+    direct = rf.get("/r/x/", REMOTE_ADDR="198.51.100.8", HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert client_address(direct) == "198.51.100.8"  # not from a proxy: the header is ignored
+    settings.TRUSTED_PROXIES = []
+    assert client_address(via_proxy) == "127.0.0.1"
