@@ -45,6 +45,10 @@ test: install browser node_modules
 lint: install
 	$(VENV)/bin/ruff check .
 
-## bench: the benchmarks of tests/benchmarks (not part of `make test`)
+## bench: the benchmarks of tests/benchmarks (not part of `make test`), on PostgreSQL when
+## DATABASE_URL says so or the local server answers, else on SQLite (portal load test skipped)
 bench: install
-	$(VENV)/bin/pytest tests/benchmarks -s -q -p no:randomly -o addopts=""
+	@if [ -z "$$DATABASE_URL" ] && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
+	  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/test; fi; \
+	echo "benchmarks on $${DATABASE_URL:-SQLite}"; \
+	$(VENV)/bin/pytest tests/benchmarks -s -q -p no:randomly -p no:cacheprovider -o addopts=""
