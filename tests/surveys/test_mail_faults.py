@@ -27,7 +27,6 @@ import time
 from collections import Counter
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.urls import reverse
 from django.utils.html import escape
 from post_office.models import Email, Log
@@ -36,6 +35,7 @@ from surveys.models import Dispatch, Message
 from surveys.services.dispatch import dispatch_create
 from surveys.services.outbox import messages_with_status, outbox_send
 from surveys.services.recipients import recipients_add
+from tests.smtp_sink import SmtpServer, free_port
 from tests.surveys.test_dispatch import ensure_message_templates, make_contacts, make_questionnaire
 
 TIMEOUT = 1  # seconds: EMAIL_TIMEOUT in these tests
@@ -119,26 +119,11 @@ class BusyServer:
         self.sock.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
+class Server(SmtpServer):
     """The aiosmtpd server on a fixed port, which tests stop and start (an outage)."""
 
     def __init__(self, port: int):
-        self.port, self.mailbox, self.controller = port, Mailbox(), None
-
-    def start(self):
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+        super().__init__(Mailbox(), port)
 
 
 @pytest.fixture

@@ -13,12 +13,10 @@ import email
 import email.policy
 import io
 import re
-import socket
 from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from post_office.models import STATUS, Email
 
@@ -26,6 +24,8 @@ from surveys.models import Dispatch
 from surveys.services.dispatch import dispatch_create
 from surveys.services.outbox import messages_with_status, outbox_send
 from surveys.services.recipients import recipients_add
+from tests.smtp_sink import SmtpServer as Server
+from tests.smtp_sink import free_port
 from tests.surveys.test_dispatch import (
     LINK,
     ensure_message_templates,
@@ -64,24 +64,6 @@ class Mailbox:
         return email.message_from_bytes(envelope.content, policy=email.policy.default)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, mailbox: Mailbox, port: int):
-        self.mailbox, self.port, self.controller = mailbox, port, None
-
-    def start(self):
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture
