@@ -123,6 +123,10 @@ class ReplyForm(forms.Form):
     questionnaire: Questionnaire
     language: str
     layout: list[tuple[str, str, list[str]]]  # (section code, title, field names)
+    # The questions (with their choices) the form was built from, so that saving and
+    # acknowledging a reply need not read them again.
+    question_layout: Layout
+    questions: list[Question]
 
     @property
     def text_direction(self) -> str:
@@ -168,7 +172,8 @@ def build_reply_form(questionnaire: Questionnaire, language: str, *,
     fallback = questionnaire.default_language
     fields: dict[str, forms.Field] = {}
     layout = []
-    for section, questions in questionnaire_layout(questionnaire):
+    question_layout = questionnaire_layout(questionnaire)
+    for section, questions in question_layout:
         names = []
         for question in questions:
             fields[question.code] = question_field(
@@ -177,8 +182,11 @@ def build_reply_form(questionnaire: Questionnaire, language: str, *,
         title = translated(section.title, language, fallback) if section else ""
         layout.append((section.code if section else "", title, names))
     name = f"ReplyForm_{questionnaire.code}_{language}".replace("-", "_").replace(".", "_")
-    form_class = type(name, (ReplyForm,), {"questionnaire": questionnaire, "language": language,
-                                           "layout": layout, "__module__": __name__})
+    form_class = type(name, (ReplyForm,), {
+        "questionnaire": questionnaire, "language": language, "layout": layout,
+        "question_layout": question_layout,
+        "questions": [q for _section, questions in question_layout for q in questions],
+        "__module__": __name__})
     # Set after class creation, so that no question code can shadow an attribute.
     form_class.base_fields = form_class.declared_fields = fields
     return form_class

@@ -18,6 +18,7 @@ written inside the database, so they are never sent twice.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -103,18 +104,24 @@ def _executemany(cursor, sql: str, rows: Iterable[Sequence]) -> None:
         cursor.executemany(sql, batch)
 
 
-def tracked_attnames(model: type[models.Model]) -> list[str]:
+@functools.cache
+def historical_model(model: type[models.Model]) -> type[models.Model]:
+    """simple-history's model of ``model``'s records (looked up once: simple-history's
+    own look-up builds a new manager class each time, a millisecond per call)."""
+    return get_history_manager_for_model(model).model
+
+
+@functools.cache
+def tracked_attnames(model: type[models.Model]) -> tuple[str, ...]:
     """The fields simple-history copies into each history record of ``model``."""
-    historical = get_history_manager_for_model(model).model
-    return [field.attname for field in historical.tracked_fields]
+    return tuple(field.attname for field in historical_model(model).tracked_fields)
 
 
 def default_history_user_id(model: type[models.Model], user) -> int | None:
     """The history_user_id simple-history would record: ``user``, else the user of the
     request being served (its middleware), else none."""
     if user is None:
-        historical = get_history_manager_for_model(model).model
-        user = historical.get_default_history_user(model())
+        user = historical_model(model).get_default_history_user(model())
     return getattr(user, "pk", None)
 
 
@@ -126,7 +133,7 @@ def history_insert(model: type[models.Model], keys: Sequence, *, key: Sequence[s
     ``bulk_history_create`` writes them; copied inside the database, one statement."""
     if not keys or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
-    historical = get_history_manager_for_model(model).model
+    historical = historical_model(model)
     names = tracked_attnames(model)
     target = [historical._meta.get_field(name).column for name in names]
     target += [historical._meta.get_field(name).column for name in

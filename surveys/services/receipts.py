@@ -25,6 +25,7 @@ from post_office import mail
 
 from surveys.languages import RTL_LANGUAGES
 from surveys.models import Recipient, ResponseVersion
+from surveys.reply_form import Layout
 from surveys.services.dispatch import PRIORITY, date_in, missions_by_state
 from surveys.services.responses import answers_for_display
 
@@ -49,16 +50,21 @@ def receipt_addresses(recipient: Recipient) -> list[str]:
     return addresses
 
 
-def receipt_send(*, version: ResponseVersion, language: str) -> list[str]:
+def receipt_send(*, version: ResponseVersion, language: str, recipient: Recipient | None = None,
+                 layout: Layout | None = None) -> list[str]:
     """Queue the receipt of a submitted version; returns the addresses it was sent to.
 
-    The subject, the text and the copy of the answers are in ``language`` (the
-    reply's). Nothing is queued when no address is known: the confirmation page
-    tells the State so.
+    The subject, the text and the copy of the answers (those of ``version``) are in
+    ``language`` (the reply's). Nothing is queued when no address is known: the
+    confirmation page tells the State so. The portal passes the ``recipient`` (with its
+    questionnaire, State and addressee) and the questions' ``layout`` it has already
+    read, so a submission does not read them again.
     """
     response = version.response
-    recipient = (Recipient.objects.select_related("questionnaire", "state", "addressee")
-                 .get(pk=response.recipient_id))
+    if recipient is None or recipient.pk != response.recipient_id:
+        recipient = (Recipient.objects.select_related("questionnaire", "state", "addressee")
+                     .get(pk=response.recipient_id))
+    response.recipient = recipient
     addresses = receipt_addresses(recipient)
     if not addresses:
         logger.warning("No e-mail address for the receipt of %s, version %s.", recipient,
@@ -73,7 +79,7 @@ def receipt_send(*, version: ResponseVersion, language: str) -> list[str]:
             "number": version.number,
             "received_on": date_in(language, version.received_on),
             "cutoff": date_in(language, questionnaire.cutoff),
-            "answers": answers_for_display(response, language),
+            "answers": answers_for_display(response, language, version=version, layout=layout),
             "language": language,
             "direction": "rtl" if language in RTL_LANGUAGES else "ltr",
         }

@@ -75,7 +75,7 @@ from surveys.services.bulk_writes import (
     rows_update,
 )
 from surveys.services.imports import ImportOutcome, RowProblem
-from surveys.services.responses import answer_from_value
+from surveys.services.responses import ANSWER_FIELDS, answer_from_value
 from surveys.spreadsheets import SpreadsheetError, read_table
 
 # Replies written per step of the progress bar.
@@ -791,10 +791,9 @@ class _ReplyImport:
                                       "note"], versions)
 
 
-# Columns written for a new reply and a new answer (their keys come from the database).
+# Columns written for a new reply (its key comes from the database).
 RESPONSE_FIELDS = ["recipient_id", "status", "channel", "language", "received_on",
                    "submitted_at", "entered_by_id", "version", "updated_at"]
-ANSWER_FIELDS = ["response_id", "question_id", "text", "value", "updated_at"]
 # Keys per SELECT ... IN (...): within SQLite's oldest limit on parameters.
 _IN_BATCH = 900
 

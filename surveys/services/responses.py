@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,8 +32,18 @@ from surveys.models import (
     Response,
     ResponseVersion,
 )
-from surveys.reply_form import question_choices, questionnaire_layout
+from surveys.reply_form import Layout, question_choices, questionnaire_layout
+from surveys.services.bulk_writes import (
+    default_history_user_id,
+    history_insert,
+    json_text,
+    rows_insert,
+    rows_update,
+)
 from surveys.translated import translated
+
+# The columns of an answer as services write them in bulk (here and in the import).
+ANSWER_FIELDS = ["response_id", "question_id", "text", "value", "updated_at"]
 
 
 class ReplyClosed(ValidationError):
@@ -94,11 +105,6 @@ def form_initial(response: Response | None) -> dict:
     return initial
 
 
-def _snapshot(response: Response) -> dict:
-    return {a.question.code: {"text": a.text, "value": a.value}
-            for a in response.answers.select_related("question")}
-
-
 def response_save(**kwargs) -> SavedReply:
     """Save a reply; see :func:`_response_save` for the arguments.
 
@@ -117,22 +123,31 @@ def response_save(**kwargs) -> SavedReply:
 
 
 def _response_save(*, recipient: Recipient, data: dict, language: str, submit: bool,
-                  channel: str = Response.Channel.PORTAL,
-                  received_on: datetime.date | None = None, user=None,
-                  submission_key: uuid.UUID | str | None = None,
-                  expected_version: int | None = None, files: dict | None = None,
-                  original=None, note: str = "", now: datetime.datetime | None = None,
-                  ) -> SavedReply:
+                   channel: str = Response.Channel.PORTAL,
+                   received_on: datetime.date | None = None, user=None,
+                   submission_key: uuid.UUID | str | None = None,
+                   expected_version: int | None = None, files: dict | None = None,
+                   original=None, note: str = "", now: datetime.datetime | None = None,
+                   questions: Iterable[Question] | None = None) -> SavedReply:
     """Save a reply's answers (``data``: question code → cleaned form value).
 
     ``submit`` False keeps a draft (only before the first submission). ``submit`` True
     records a new version. ``submission_key`` makes a double press of Submit (or two
     tabs) record one version; ``expected_version`` refuses a save based on an outdated
     copy (two staff editing the same reply). ``original`` is the official letter.
+    ``questions`` are the questionnaire's, with their choices, when the caller has
+    them already (the reply form has): they are not read again.
+
+    The answers and their history records are written in bulk (a statement for the
+    new ones, one for the changed ones, one for the history of each), as
+    simple-history's bulk functions record them: the number of statements does not
+    grow with the number of questions.
     """
     now = now or timezone.now()
     questionnaire = recipient.questionnaire
-    questions = {q.code: q for q in questionnaire.questions.prefetch_related("choices")}
+    if questions is None:
+        questions = questionnaire.questions.prefetch_related("choices")
+    questions = {q.code: q for q in questions}
     with transaction.atomic():
         # One writer per recipient at a time: concurrent submissions queue here.
         recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
@@ -141,8 +156,11 @@ def _response_save(*, recipient: Recipient, data: dict, language: str, submit: b
                         .filter(submission_key=submission_key).first())
             if existing is not None:
                 return SavedReply(existing.response, existing, duplicate=True)
-        response, _created = Response.objects.get_or_create(
-            recipient=recipient, defaults={"channel": channel, "language": language})
+        # No get_or_create: the lock above already keeps a second writer out.
+        response = Response.objects.filter(recipient=recipient).first()
+        created = response is None
+        if created:
+            response = Response(recipient=recipient, channel=channel, language=language)
         if expected_version is not None and response.version != expected_version:
             raise ConcurrentEdit(
                 _("This reply was changed by someone else (now version %(now)s, you opened "
@@ -152,39 +170,8 @@ def _response_save(*, recipient: Recipient, data: dict, language: str, submit: b
             raise ReplyClosed(_("This reply has been submitted: submit the amended reply "
                                 "instead of saving a draft."), code="submitted")
 
-        existing_answers = {a.question_id: a for a in response.answers.all()}
-        for code, value in data.items():
-            question = questions.get(code)
-            if question is None:
-                continue
-            text, structured = answer_from_value(question, value, language=language)
-            answer = existing_answers.get(question.pk)
-            if question.type == Question.Type.FILE:
-                if not value:
-                    continue  # an empty file input keeps the file already sent
-                attachment = Attachment(response=response, question=question,
-                                        original_name=value.name[:255],
-                                        content_type=getattr(value, "content_type", "")[:100],
-                                        size=value.size, uploaded_by=user)
-                attachment.file.save(value.name, value, save=False)
-                attachment.save()
-                structured = attachment.pk
-            if answer is None:
-                Answer.objects.create(response=response, question=question, text=text,
-                                      value=structured)
-            elif answer.text != text or answer.value != structured:
-                answer.text, answer.value = text, structured
-                answer.save()
-        if original is not None:
-            attachment = Attachment(response=response, original_name=original.name[:255],
-                                    content_type=getattr(original, "content_type", "")[:100],
-                                    size=original.size, uploaded_by=user)
-            attachment.file.save(original.name, original, save=False)
-            attachment.save()
-
         response.language = language
         response.entered_by = user if user is not None else response.entered_by
-        version = None
         if submit:
             response.status = Response.Status.SUBMITTED
             response.version += 1
@@ -192,15 +179,71 @@ def _response_save(*, recipient: Recipient, data: dict, language: str, submit: b
             response.submitted_at = now
             if response.received_on is None:
                 response.received_on = received_on or timezone.localdate(now)
-            response.save()
+        response.save()  # first, so that the answers and attachments can point to it
+
+        held = {} if created else {a.question_id: a for a in response.answers.all()}
+        current = {question_id: (a.text, a.value) for question_id, a in held.items()}
+        new_rows, changed_rows = [], []
+        for code, value in data.items():
+            question = questions.get(code)
+            if question is None:
+                continue
+            text, structured = answer_from_value(question, value, language=language)
+            if question.type == Question.Type.FILE:
+                if not value:
+                    continue  # an empty file input keeps the file already sent
+                structured = _attachment_save(response, value, user=user, question=question).pk
+            answer = held.get(question.pk)
+            if answer is None:
+                new_rows.append((response.pk, question.pk, text, json_text(structured), now))
+            elif answer.text != text or answer.value != structured:
+                changed_rows.append((text, json_text(structured), now, answer.pk))
+            current[question.pk] = (text, structured)
+        _answers_write(response, new_rows, changed_rows, user=user, now=now)
+        if original is not None:
+            _attachment_save(response, original, user=user)
+
+        version = None
+        if submit:
+            by_id = sorted(questions.values(), key=lambda q: (q.order, q.pk))
+            snapshot = {q.code: {"text": current[q.pk][0], "value": current[q.pk][1]}
+                        for q in by_id if q.pk in current}
+            if len(snapshot) < len(current):  # answers to questions not given (never, in practice)
+                snapshot = _snapshot(response)
             version = ResponseVersion.objects.create(
                 response=response, number=response.version, submitted_at=now,
                 received_on=received_on or timezone.localdate(now), channel=channel,
-                language=language, answers=_snapshot(response), submitted_by=user,
+                language=language, answers=snapshot, submitted_by=user,
                 submission_key=submission_key or None, note=note)
-        else:
-            response.save()
     return SavedReply(response, version)
+
+
+def _snapshot(response: Response) -> dict:
+    return {a.question.code: {"text": a.text, "value": a.value}
+            for a in response.answers.select_related("question")}
+
+
+def _attachment_save(response: Response, upload, *, user, question: Question | None = None):
+    attachment = Attachment(response=response, question=question,
+                            original_name=upload.name[:255],
+                            content_type=(getattr(upload, "content_type", "") or "")[:100],
+                            size=upload.size, uploaded_by=user)
+    attachment.file.save(upload.name, upload, save=False)
+    attachment.save()
+    return attachment
+
+
+def _answers_write(response: Response, new_rows: list, changed_rows: list, *, user,
+                   now: datetime.datetime) -> None:
+    """New and changed answers and their history records, in four statements at most."""
+    history = {"date": now, "reason": None, "user_id": default_history_user_id(Answer, user)}
+    if new_rows:
+        rows_insert(Answer, ANSWER_FIELDS, new_rows)
+        history_insert(Answer, [(row[0], row[1]) for row in new_rows],
+                       key=("response_id", "question_id"), history_type="+", **history)
+    if changed_rows:
+        rows_update(Answer, ["text", "value", "updated_at"], changed_rows)
+        history_insert(Answer, [row[-1] for row in changed_rows], history_type="~", **history)
 
 
 def response_missing_required(*, response: Response) -> list[Question]:
@@ -221,15 +264,24 @@ def reply_is_open(recipient: Recipient, today: datetime.date | None = None) -> b
     return not recipient.link_revoked
 
 
-def answers_for_display(response: Response, language: str) -> list[tuple[str, str]]:
-    """(question text, answer text) in questionnaire order, for receipts and read-only views."""
+def answers_for_display(response: Response, language: str, *,
+                        version: ResponseVersion | None = None,
+                        layout: Layout | None = None) -> list[tuple[str, str]]:
+    """(question text, answer text) in questionnaire order, for receipts and read-only views.
+
+    ``version``: the answers of that submission (what a receipt acknowledges) rather
+    than the current ones. ``layout``: the questionnaire's questions, when the caller
+    has read them already (:func:`questionnaire_layout`).
+    """
     questionnaire = response.recipient.questionnaire
     fallback = questionnaire.default_language
-    answers = {a.question_id: a for a in response.answers.all()}
-    rows = []
+    if layout is None:
+        layout = questionnaire_layout(questionnaire)
+    if version is not None:
+        texts = {code: (answer or {}).get("text", "") for code, answer in version.answers.items()}
+    else:
+        texts = {a.question_id: a.text for a in response.answers.all()}
     # The reply form's order (section by section), not the bare question numbers.
-    questions = [q for _section, qs in questionnaire_layout(questionnaire) for q in qs]
-    for question in questions:
-        answer = answers.get(question.pk)
-        rows.append((translated(question.text, language, fallback), answer.text if answer else ""))
-    return rows
+    return [(translated(question.text, language, fallback),
+             texts.get(question.code if version is not None else question.pk, ""))
+            for _section, questions in layout for question in questions]

@@ -159,12 +159,12 @@ def offered_languages(questionnaire: Questionnaire) -> list[str]:
     return offered or [questionnaire.default_language]
 
 
-def reply_language(request, recipient: Recipient) -> str:
+def reply_language(request, recipient: Recipient, response: Response | None) -> str:
     """The language chosen in this session, else the one the reply was saved in (a draft
     typed in French reopens in French), else the addressee's, else the main language."""
     offered = offered_languages(recipient.questionnaire)
-    saved_in = Response.objects.filter(recipient=recipient).values_list("language", flat=True)
-    for candidate in (request.session.get(SESSION_LANGUAGE), saved_in.first(),
+    for candidate in (request.session.get(SESSION_LANGUAGE),
+                      response.language if response is not None else None,
                       getattr(recipient.addressee, "language", None),
                       recipient.questionnaire.default_language):
         if candidate in offered:
@@ -178,14 +178,11 @@ class Visit:
 
     recipient: Recipient
     language: str
+    response: Response | None  # the reply as it stood when the request arrived
 
     @property
     def questionnaire(self) -> Questionnaire:
         return self.recipient.questionnaire
-
-    @cached_property
-    def response(self) -> Response | None:
-        return Response.objects.filter(recipient=self.recipient).first()
 
     @property
     def submitted(self) -> bool:
@@ -346,9 +343,10 @@ def _with_language(view):
         recipient = current_recipient(request)
         if recipient is None:
             return _no_visit(request)
-        language = reply_language(request, recipient)
+        reply = Response.objects.filter(recipient=recipient).first()
+        language = reply_language(request, recipient, reply)
         with translation.override(language):
-            response = view(request, Visit(recipient, language), *args, **kwargs)
+            response = view(request, Visit(recipient, language, reply), *args, **kwargs)
         response.headers["Content-Language"] = language
         return response
 
@@ -386,7 +384,7 @@ def _reply(request, visit: Visit):
                 recipient=visit.recipient, data=form.cleaned_data, language=visit.language,
                 submit=not draft, channel=Response.Channel.PORTAL,
                 submission_key=None if draft else key,
-                original=letter.cleaned_data.get("letter") or None)
+                original=letter.cleaned_data.get("letter") or None, questions=form.questions)
         except ReplyClosed as error:
             form.add_error(None, error)
         else:
@@ -397,15 +395,16 @@ def _reply(request, visit: Visit):
                 return redirect("portal:reply")
             request.session[SESSION_RECEIVED] = {
                 "version": saved.version.pk,
-                "receipt": _receipt(saved, visit) if not saved.duplicate
+                "receipt": _receipt(saved, visit, form) if not saved.duplicate
                 else receipt_addresses(visit.recipient)}
             return redirect("portal:received")
     return _render_reply(request, visit, form=form, letter=letter, submission_key=key, sent=sent)
 
 
-def _receipt(saved, visit: Visit) -> list[str]:
+def _receipt(saved, visit: Visit, form) -> list[str]:
     try:
-        return receipt_send(version=saved.version, language=visit.language)
+        return receipt_send(version=saved.version, language=visit.language,
+                            recipient=visit.recipient, layout=form.question_layout)
     except Exception:  # the reply is recorded; a receipt that failed must not hide that
         logger.exception("The receipt of %s, version %s, could not be queued.",
                          visit.recipient, saved.version.number)

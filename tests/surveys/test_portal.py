@@ -18,11 +18,14 @@ import uuid
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from post_office.models import PRIORITY, STATUS, Email
 
 from surveys.models import (
+    Answer,
     Attachment,
     Dispatch,
     Question,
@@ -682,3 +685,40 @@ def test_the_reply_page_runs_a_fixed_number_of_queries(client, registry,
     post_reply(client, forum_useful="Yes.", **{f"q{n}": "x" for n in range(10, 40, 2)})
     with django_assert_max_num_queries(16):
         assert client.get("/reply/").status_code == 200
+
+
+def _submission_queries(client, registry, code, iso3, extra_questions):
+    questionnaire = make_portal_questionnaire(code)
+    for order in range(10, 10 + extra_questions):
+        question = Question.objects.create(
+            questionnaire=questionnaire, order=order, code=f"q{order}",
+            type=Question.Type.SINGLE if order % 2 else Question.Type.TEXT,
+            text={"en": f"Question {order}"})
+        if order % 2:
+            question.choices.create(value="a", label={"en": "A"}, order=1)
+    recipient, token = make_recipient(questionnaire, registry[iso3])
+    client.cookies.clear()
+    open_link(client, token)
+    answers = {f"q{n}": "a" if n % 2 else "Some text." for n in range(10, 10 + extra_questions)}
+    with CaptureQueriesContext(connection) as queries:
+        response = post_reply(client, forum_useful="Yes.", sole_followup="no", **answers)
+    assert response.status_code == 302
+    return recipient, len(queries)
+
+
+def test_a_submission_runs_as_many_queries_for_2_questions_as_for_32(client, registry):
+    """The answers and their history are written in bulk: under load, each question
+    saved one by one would cost every submission two more statements."""
+    small, few = _submission_queries(client, registry, "HLD-SHORT", "GBR", 0)
+    large, many = _submission_queries(client, registry, "HLD-LONG", "FRA", 30)
+    assert many == few
+    assert few <= 22
+    # Every answer still has its history record, as one saved by one would.
+    answers = Answer.objects.filter(response__recipient=large)
+    assert answers.count() == 32
+    history = Answer.history.filter(response__recipient=large)
+    assert sorted(history.values_list("question_id", "history_type")) == sorted(
+        (question_id, "+") for question_id in answers.values_list("question_id", flat=True))
+    version = ResponseVersion.objects.get(response__recipient=large)
+    assert version.answers["q11"] == {"text": "A", "value": ["a"]}
+    assert version.answers["q10"] == {"text": "Some text.", "value": None}
