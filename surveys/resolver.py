@@ -106,7 +106,9 @@ class StateResolver:
     normalised, and only a text found neither way builds the normalised index. The
     registry keeps every normalised name to one State (a test says so), so both
     steps name the same State; a name two States share exactly is left to the
-    normalised index, which refuses it as ambiguous.
+    normalised index, which refuses it as ambiguous. Names as written are indexed
+    English first (what most sheets hold), the other languages and aliases only when
+    a text is not an English name.
     """
 
     def __init__(self, states=None):
@@ -118,6 +120,7 @@ class StateResolver:
             self._codes[s.iso2.casefold()] = s
             self._codes[s.iso3.casefold()] = s
             self._codes[str(s.m49)] = s
+        self._exact_english: dict[str, State | None] | None = None
         self._exact_index: dict[str, State | None] | None = None
         self._names_index: dict[str, set[str]] | None = None
 
@@ -132,17 +135,27 @@ class StateResolver:
             if iso3 in self.by_iso3:
                 yield self.by_iso3[iso3], [alias]
 
-    @property
-    def _exact(self) -> dict[str, State | None]:
+    @staticmethod
+    def _as_written(texts) -> dict[str, State | None]:
         """Casefolded name as written → its State (None if two States write it alike)."""
-        if self._exact_index is None:
-            index: dict[str, State | None] = {}
-            for state, texts in self._texts():
-                for text in texts:
-                    if text and index.setdefault(text.strip().casefold(), state) is not state:
-                        index[text.strip().casefold()] = None
-            self._exact_index = index
-        return self._exact_index
+        index: dict[str, State | None] = {}
+        for state, names in texts:
+            for text in names:
+                if text and index.setdefault(key := text.strip().casefold(), state) is not state:
+                    index[key] = None
+        return index
+
+    def _exact(self, code: str) -> State | None:
+        """The State whose name as written (casefolded) is ``code``, or None."""
+        if self._exact_english is None:
+            english = attrgetter("name_en", "formal_name_en")
+            self._exact_english = self._as_written((s, english(s)) for s in self._states)
+        state = self._exact_english.get(code)
+        if state is None:
+            if self._exact_index is None:
+                self._exact_index = self._as_written(self._texts())
+            state = self._exact_index.get(code)
+        return state
 
     @property
     def _names(self) -> dict[str, set[str]]:
@@ -174,7 +187,7 @@ class StateResolver:
             code = str(int(code))
         if code in self._codes:
             return self._codes[code]
-        state = self._exact.get(code)
+        state = self._exact(code)
         if state is not None:
             return state
         key = normalize(raw)

@@ -41,6 +41,7 @@ import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import tablib
@@ -60,8 +61,9 @@ from surveys.file_checks import (
 )
 
 __all__ = ["MAX_CELL_CHARS", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_UNPACKED_BYTES",
-           "SpreadsheetError", "UploadValidator", "Workbook", "canonical_headers",
-           "file_bytes", "is_blank", "read_csv", "read_table", "read_xlsx"]
+           "SpreadsheetError", "Table", "UploadValidator", "Workbook", "canonical_headers",
+           "csv_table", "file_bytes", "is_blank", "read_csv", "read_rows", "read_table",
+           "read_xlsx", "xlsx_table"]
 
 MAX_ROWS = 100_000
 MAX_CELLS = 5_000_000  # rows × columns kept in memory
@@ -97,6 +99,14 @@ def _too_long(row: list) -> int | None:
         if value.__class__ is str and len(value) > MAX_CELL_CHARS:
             return index
     return None
+
+
+def _cell_too_long(sheet: str, line: int, column: int, value: str) -> SpreadsheetError:
+    return SpreadsheetError(
+        _("The cell %(cell)s of the sheet “%(sheet)s” holds %(n)s characters; a cell holds "
+          "at most %(max)s (Excel's own limit). Shorten it, then import again.")
+        % {"cell": _cell_name(line - 1, column), "sheet": sheet, "n": f"{len(value):,}",
+           "max": f"{MAX_CELL_CHARS:,}"})
 
 
 class Workbook:
@@ -156,12 +166,13 @@ class Workbook:
                 % {"sheet": name,
                    "cells": ", ".join(f"{ref} {value}" for ref, value in scan.errors)})
 
-    def rows(self, name: str) -> Iterator[tuple[int, list]]:
+    def rows(self, name: str, *, check_length: bool = True) -> Iterator[tuple[int, list]]:
         """(line, cells) for each row of the sheet that holds something, after its checks.
 
         Lines count from 1 as Excel numbers them; blank rows are skipped as they come,
         however many. Cells are as calamine gives them ("" when blank); a cell longer
-        than :data:`MAX_CELL_CHARS` is refused, naming it.
+        than :data:`MAX_CELL_CHARS` is refused, naming it (unless ``check_length`` is
+        False: :func:`read_rows` checks it as it cleans the cells, in the same pass).
         """
         sheet = self._sheet(name)
         self._check(name, sheet)
@@ -173,14 +184,10 @@ class Workbook:
                 continue
             if pad:
                 row = pad + row
-            column = _too_long(row)
-            if column is not None:
-                raise SpreadsheetError(
-                    _("The cell %(cell)s of the sheet “%(sheet)s” holds %(n)s characters; a "
-                      "cell holds at most %(max)s (Excel's own limit). Shorten it, then "
-                      "import again.")
-                    % {"cell": _cell_name(line - 1, column), "sheet": name,
-                       "n": f"{len(row[column]):,}", "max": f"{MAX_CELL_CHARS:,}"})
+            if check_length:
+                column = _too_long(row)
+                if column is not None:
+                    raise _cell_too_long(name, line, column, row[column])
             yield line, row
 
     def has_data(self, name: str) -> bool:
@@ -191,15 +198,43 @@ class Workbook:
 # --- tables -----------------------------------------------------------------------------------
 
 
-def _cell(value) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value.strip() if isinstance(value, str) else value
+@dataclass(slots=True)
+class Table:
+    """A sheet as importers read it: the column names and the rows under them.
+
+    Every row is as wide as the header; cells are text (stripped), whole numbers as
+    ``int``, other numbers, dates and booleans as the reader gives them, and "" for
+    a blank. Rows with nothing in them are left out.
+    """
+
+    headers: list[str]
+    rows: list[list]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
 
 
-def _finish(headers: list, rows: Iterable[list], *, sheet: str | None = None) -> tablib.Dataset:
+def _clean(row: list) -> list:
+    """A row's cells as :class:`Table` holds them, in one pass over the row.
+
+    A text longer than :data:`MAX_CELL_CHARS` becomes None (no cell is None
+    otherwise), for the caller to refuse: ``None in row`` is then one check in C.
+    """
+    return [(v.strip() if len(v) <= MAX_CELL_CHARS else None) if v.__class__ is str
+            else "" if v is None
+            else int(v) if v.__class__ is float and v.is_integer()
+            else v
+            for v in row]
+
+
+def _table(headers: list, rows: Iterable[tuple[int, list]], *, sheet: str | None = None) -> Table:
+    """The :class:`Table` of ``headers`` and ``rows`` ((line, cells) pairs), bounded in size.
+
+    Each row's cells are cleaned and checked in a single pass (tens of thousands of rows
+    of twenty-odd cells come through here)."""
     headers = [str(h).strip() if h is not None else "" for h in headers]
     if not any(headers):
         raise SpreadsheetError(_("The first row must hold the column names; it is empty."))
@@ -208,20 +243,32 @@ def _finish(headers: list, rows: Iterable[list], *, sheet: str | None = None) ->
         headers.pop()
     width = len(headers)
     most = min(MAX_ROWS, MAX_CELLS // width)
-    data = tablib.Dataset(headers=headers)
-    for row in rows:
-        row = [_cell(v) for v in list(row)[:width]]
-        row += [""] * (width - len(row))
-        if any(v != "" for v in row):
-            data.append(row)
-        if len(data) > most:
+    kept: list[list] = []
+    for line, row in rows:
+        cells = _clean(row if len(row) <= width else row[:width])
+        if None in cells:
+            column = cells.index(None)
+            raise _cell_too_long(sheet or "", line, column, row[column])
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        if cells.count("") == width:
+            continue
+        kept.append(cells)
+        if len(kept) > most:
             raise SpreadsheetError(
                 _("The file has more than %(max)s rows; split it.") % {"max": most})
-    if not len(data):
+    if not kept:
         if sheet is None:
             raise SpreadsheetError(_("The file has column names but no rows under them."))
         raise SpreadsheetError(_("The sheet “%(sheet)s” has column names but no rows under "
                                  "them.") % {"sheet": sheet})
+    return Table(headers, kept)
+
+
+def _dataset(table: Table) -> tablib.Dataset:
+    data = tablib.Dataset(headers=table.headers)
+    for row in table.rows:
+        data.append(row)
     return data
 
 
@@ -276,6 +323,14 @@ def _csv_rows(reader) -> Iterator[list]:
 
 
 def read_csv(content: bytes) -> tablib.Dataset:
+    return _dataset(csv_table(content))
+
+
+def read_xlsx(content: bytes, sheet: str | None = None) -> tablib.Dataset:
+    return _dataset(xlsx_table(content, sheet))
+
+
+def csv_table(content: bytes) -> Table:
     check_size(len(content))
     problem = content_problem(content, expected="csv")
     if problem:
@@ -287,10 +342,11 @@ def read_csv(content: bytes) -> tablib.Dataset:
     delimiter = max([",", ";", "\t"], key=first_line.count)
     rows = _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                                 strict=True))
-    return _finish(next(rows), rows)
+    # _csv_rows refuses long cells with the CSV's own line numbers: none is left here.
+    return _table(next(rows), enumerate(rows, start=2))
 
 
-def read_xlsx(content: bytes, sheet: str | None = None) -> tablib.Dataset:
+def xlsx_table(content: bytes, sheet: str | None = None) -> Table:
     workbook = Workbook(content)
     if sheet is not None:
         match = [n for n in workbook.sheet_names if n.strip().casefold() == sheet.casefold()]
@@ -300,11 +356,14 @@ def read_xlsx(content: bytes, sheet: str | None = None) -> tablib.Dataset:
         name = match[0]
     else:
         name = workbook.visible[0]
-    rows = workbook.rows(name)
+    rows = workbook.rows(name, check_length=False)
     for line, header in rows:
         if line > 1:
             raise SpreadsheetError(_("The first row must hold the column names; it is empty."))
-        return _finish(header, (row for _line, row in rows), sheet=name)
+        column = _too_long(header)
+        if column is not None:
+            raise _cell_too_long(name, line, column, header[column])
+        return _table(header, rows, sheet=name)
     if sheet is None:
         others = [n for n in workbook.visible if n != name and workbook.has_data(n)]
         if others:
@@ -317,6 +376,13 @@ def read_xlsx(content: bytes, sheet: str | None = None) -> tablib.Dataset:
 
 def read_table(source, *, filename: str | None = None, sheet: str | None = None) -> tablib.Dataset:
     """Read a .xlsx or .csv file (a path, or bytes with its ``filename``) into a Dataset."""
+    return _dataset(read_rows(source, filename=filename, sheet=sheet))
+
+
+def read_rows(source, *, filename: str | None = None, sheet: str | None = None) -> Table:
+    """Read a .xlsx or .csv file (a path, or bytes with its ``filename``) into a
+    :class:`Table`: what :func:`read_table` reads, without building a Dataset (the
+    reply import reads tens of thousands of rows and needs only the cells)."""
     if isinstance(source, (str, Path)):
         path = Path(source)
         filename = filename or path.name
@@ -325,9 +391,9 @@ def read_table(source, *, filename: str | None = None, sheet: str | None = None)
         content = source
     suffix = Path(filename or "").suffix.lower()
     if suffix == ".csv":
-        return read_csv(content)
+        return csv_table(content)
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(content, sheet=sheet)
+        return xlsx_table(content, sheet=sheet)
     check_size(len(content))
     problem = content_problem(content, expected="other")
     raise SpreadsheetError(problem or _("Unsupported file type “%(suffix)s”: use .xlsx or .csv.")

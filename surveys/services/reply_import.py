@@ -76,7 +76,7 @@ from surveys.services.bulk_writes import (
 )
 from surveys.services.imports import ImportOutcome, RowProblem
 from surveys.services.responses import ANSWER_FIELDS, answer_from_value
-from surveys.spreadsheets import SpreadsheetError, read_table
+from surveys.spreadsheets import SpreadsheetError, read_rows
 
 # Replies written per step of the progress bar.
 WRITE_CHUNK = 2000
@@ -197,23 +197,23 @@ def responses_import(*, questionnaire: Questionnaire, source, filename: str | No
     (tqdm's signature) wraps the pass over the rows and the writing steps.
     """
     try:
-        dataset = read_table(source, filename=filename)
+        table = read_rows(source, filename=filename)
     except SpreadsheetError as exc:
         return ReplyImportOutcome(file_errors=[str(exc)])
     if filename is None and isinstance(source, str | Path):
         filename = Path(source).name
-    importer = _ReplyImport(questionnaire, dataset.headers, user=user, filename=filename or "")
-    outcome = ReplyImportOutcome(total=len(dataset), file_errors=importer.file_errors)
+    importer = _ReplyImport(questionnaire, table.headers, user=user, filename=filename or "")
+    outcome = ReplyImportOutcome(total=len(table), file_errors=importer.file_errors)
     if importer.cannot_read_rows:
         return outcome
-    if not len(dataset):
+    if not len(table):
         outcome.file_errors.append(_("The sheet has no replies under its header."))
         return outcome
     with transaction.atomic():
         importer.load(lock=not dry_run)
-        rows: Iterable = dataset
+        rows: Iterable = table
         if progress is not None:
-            rows = progress(rows, total=len(dataset), desc=_("Checking"), unit=_("rows"))
+            rows = progress(rows, total=len(table), desc=_("Checking"), unit=_("rows"))
         importer.check(rows, outcome, plan=not dry_run)
         if outcome.ok and not dry_run:
             importer.write(progress)
