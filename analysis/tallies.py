@@ -191,7 +191,8 @@ def _memberships(frame: pd.DataFrame, by: str) -> tuple[pd.DataFrame, list[str]]
     if by in ("region", "subregion"):
         pairs = frame[["recipient_id", by]].rename(columns={by: "group"})
         keys = ["region", "subregion"] if by == "subregion" else ["region"]
-        order = frame.sort_values(keys)[by].drop_duplicates().tolist()
+        # The few distinct groups sorted, not the thousands of rows.
+        order = frame[keys].drop_duplicates().sort_values(keys)[by].drop_duplicates().tolist()
         return pairs, order
     parts = []
     for group, mask in (("LDC", frame["is_ldc"]), ("LLDC", frame["is_lldc"]),
@@ -362,7 +363,7 @@ def choice_tally(*, questionnaire: Questionnaire, question_code: str,
     chosen = pd.DataFrame.from_records(chosen, columns=["recipient_id", "value"])
     chosen = chosen.drop_duplicates()
     known = [value for value, _label in choices]
-    extra = sorted(set(chosen["value"]) - set(known))
+    extra = sorted(set(chosen["value"].tolist()) - set(known))
     items = pd.DataFrame.from_records([*choices, *((v, v) for v in extra)],
                                       columns=["value", "label"])
     position = {value: i for i, value in enumerate(items["value"])}
@@ -395,6 +396,7 @@ def holders(*, questionnaire: Questionnaire,
             .merge(frame[["recipient_id", "iso3", "name"]], on="recipient_id")
             .sort_values("name", kind="stable"))
     found: dict[str, list[tuple[str, str]]] = {key: [] for key in codes["key"]}
-    for key, iso3, name in zip(held["key"], held["iso3"], held["name"], strict=True):
+    for key, iso3, name in zip(held["key"].tolist(), held["iso3"].tolist(),
+                               held["name"].tolist(), strict=True):
         found[key].append((iso3, name))
     return found
