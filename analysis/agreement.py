@@ -27,16 +27,30 @@ import datetime as dt
 import warnings
 from dataclasses import dataclass, field
 
-import krippendorff
 import numpy as np
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from sklearn.metrics import cohen_kappa_score
 
 from analysis import tallies
 from analysis.models import Code, Coding
 from surveys.models import Answer, Questionnaire, State
+
+# scikit-learn and krippendorff are imported when agreement is computed, not when the
+# admin loads: every manage.py run (the outbox worker's every minute included) would
+# otherwise spend about a second importing scikit-learn.
+
+
+def _cohen_kappa(first, second) -> float:
+    from sklearn.metrics import cohen_kappa_score
+
+    return cohen_kappa_score(first, second, labels=[0, 1])
+
+
+def _krippendorff_alpha(**kwargs) -> float:
+    import krippendorff
+
+    return krippendorff.alpha(**kwargs)
 
 
 @dataclass
@@ -166,12 +180,12 @@ def _statistics(values: np.ndarray, coders: int) -> tuple[float | None, str, flo
     if coders == 2:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            kappa = float(cohen_kappa_score(values[:, 0], values[:, 1], labels=[0, 1]))
+            kappa = float(_cohen_kappa(values[:, 0], values[:, 1]))
         kappa_note = ""
         if np.isnan(kappa):
             kappa, kappa_note = None, _("Undefined for these values.")
     try:
-        alpha = float(krippendorff.alpha(reliability_data=values.T,
+        alpha = float(_krippendorff_alpha(reliability_data=values.T,
                                          level_of_measurement="nominal"))
         alpha_note = ""
     except ValueError:

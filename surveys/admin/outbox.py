@@ -2,8 +2,8 @@
 
 post_office offers "Requeue selected emails" to anyone who may look at the outbox;
 here it needs the permission to change e-mails, as "Queue failed e-mails again" on
-the messages does (surveys/roles.py, docs/security.md). Everything else is
-post_office's.
+the messages does (surveys/roles.py, docs/security.md). E-mails are listed newest
+first. Everything else is post_office's.
 """
 
 from django.contrib import admin
@@ -21,6 +21,9 @@ requeue_emails.__name__ = "requeue"  # the action's name, as post_office has it
 
 class OutboxEmailAdmin(EmailAdmin):
     actions = [requeue_emails]
+    # post_office's e-mails have no order of their own: the newest first, so that the
+    # list and the attachments' e-mail picker page through them without gaps.
+    ordering = ["-created", "-id"]
 
 
 if admin.site.is_registered(Email):

@@ -48,6 +48,9 @@ class StateAdmin(admin.ModelAdmin):
                      "formal_name_en", "formal_name_fr", "formal_name_es", "formal_name_ru",
                      "formal_name_zh", "formal_name_ar", "=iso2", "=iso3", "=m49"]
     list_per_page = 200
+    # Explicit: the contact count's GROUP BY drops the model's own ordering, and the
+    # State picker (autocomplete) would page through an unordered list.
+    ordering = ["name_en"]
     inlines = [ContactInline]
     readonly_fields = ["other_names"]
     fieldsets = [
