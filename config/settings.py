@@ -6,6 +6,7 @@ variable set, Inquiry runs in DEBUG on an SQLite file in the project folder.
 """
 
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import environ
@@ -157,6 +158,23 @@ EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds, for each step of SMTP
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Inquiry <inquiry@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+
+def _admins(text: str) -> list[tuple[str, str]]:
+    """ADMINS="Operations <ops@example.org>, Jane Doe <jane@example.org>" as Django wants it."""
+    admins = []
+    for name, address in getaddresses([text]) if text.strip() else []:
+        if "@" not in address:
+            raise ImproperlyConfigured(
+                f"ADMINS: “{address or text}” is not an e-mail address; write "
+                "ADMINS=\"Name <address>, Other name <address>\".")
+        admins.append((name or address, address))
+    return admins
+
+
+# Who receives the report of a request that failed (500), with reply links and session
+# cookies redacted (DEFAULT_EXCEPTION_REPORTER below); queued in the outbox like any mail.
+ADMINS = _admins(env.str("ADMINS", default=""))
 POST_OFFICE = {
     "BACKENDS": {"default": DELIVERY_EMAIL_BACKEND},
     "DEFAULT_PRIORITY": "medium",  # queued for the worker, never sent in the request

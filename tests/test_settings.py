@@ -29,3 +29,16 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", env={"DEBUG": "false", "ALLOWED_HOSTS": "inquiry.example.org"})
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_admins_come_from_the_environment_and_a_bad_address_stops_the_start():
+    show = ("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.ADMINS)")
+    result = _manage(*show, env={"ADMINS": "Inquiry operations <ops@example.org>, "
+                                           "jane@example.org"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ("[('Inquiry operations', 'ops@example.org'), "
+                                     "('jane@example.org', 'jane@example.org')]")
+    assert _manage(*show, env={}).stdout.strip() == "[]"
+    result = _manage(*show, env={"ADMINS": "Operations"})
+    assert result.returncode != 0
+    assert "ADMINS: “Operations” is not an e-mail address" in result.stderr
