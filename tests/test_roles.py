@@ -299,7 +299,7 @@ def screen_visits(w: World) -> dict[str, Visit]:
         # A plain-text e-mail has no HTML to preview: "not found", past the permission check.
         "admin:post_office_email_preview": get(reverse("admin:post_office_email_preview",
                                                        args=[e]), ok=(200, 404)),
-        "admin:resend": get(reverse("admin:resend", args=[e]), ok=(302,)),
+        "admin:resend": post(reverse("admin:resend", args=[e])),
         "admin:auth_user_password_change": get(
             reverse("admin:auth_user_password_change", args=[w.objects["auth.user"].pk])),
     }
@@ -540,5 +540,5 @@ def test_a_coder_codes_but_changes_no_reply_and_sends_no_mail(world):
     response = coder.post(recipients, {"action": "remind_now", "index": 0,
                                        "_selected_action": [r.recipient.pk]})
     assert response.status_code == 403
-    assert coder.get(reverse("admin:resend", args=[world.email.pk])).status_code == 403
+    assert coder.post(reverse("admin:resend", args=[world.email.pk])).status_code == 403
     assert Email.objects.count() == emails

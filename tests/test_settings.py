@@ -32,7 +32,8 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_admins_come_from_the_environment_and_a_bad_address_stops_the_start():
-    show = ("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.ADMINS)")
+    show = ("shell", "--no-imports", "-c",
+            "from django.conf import settings; print(settings.ADMINS)")
     result = _manage(*show, env={"ADMINS": "Inquiry operations <ops@example.org>, "
                                            "jane@example.org"})
     assert result.returncode == 0, result.stderr

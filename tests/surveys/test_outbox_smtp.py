@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from post_office.models import STATUS, Email
 
 from surveys.models import Dispatch
@@ -206,3 +207,28 @@ def test_send_outbox_prints_what_it_did(smtp, registry, tmp_path):
     again = io.StringIO()
     call_command("send_outbox", lockfile=str(tmp_path / "outbox"), stdout=again)
     assert "Nothing to send." in again.getvalue()
+
+
+def test_send_again_queues_the_email_for_the_worker_and_only_on_post(smtp, registry,
+                                                                     admin_client):
+    dispatch = wave(registry, ["SEN"])
+    assert outbox_send(lockfile=None).sent == 1
+    sent = Email.objects.get()
+    page = admin_client.get(reverse("admin:post_office_email_change", args=[sent.pk]))
+    assert f'action="{reverse("admin:resend", args=[sent.pk])}"' in page.content.decode()
+    assert 'name="csrfmiddlewaretoken"' in page.content.decode()
+
+    # A link (a GET, e.g. from a mail client's preview or a crawler) sends nothing.
+    assert admin_client.get(reverse("admin:resend", args=[sent.pk])).status_code == 405
+    sent.refresh_from_db()
+    assert sent.status == STATUS.sent
+
+    response = admin_client.post(reverse("admin:resend", args=[sent.pk]), follow=True)
+    assert "is queued again" in response.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == STATUS.queued
+    assert smtp.mailbox.per_address()["pr@sen.example.org"] == 1  # not sent by the request
+
+    assert outbox_send(lockfile=None).sent == 1
+    assert smtp.mailbox.per_address()["pr@sen.example.org"] == 2
+    assert statuses(dispatch)["pr@sen.example.org"][0] == "sent"
