@@ -233,7 +233,7 @@ def replies_draw(state_ids: list[int], rng: random.Random) -> list[Reply]:
 
 def _stored(questionnaire: Questionnaire, replies: list[Reply]) -> None:
     """Fill each reply's (text, value) as the importer stores them."""
-    from surveys.services.reply_import import answer_reader
+    from surveys.services.reply_cells import answer_reader
 
     questions = list(questionnaire.questions.prefetch_related("choices"))
     readers = [answer_reader(q) for q in questions]

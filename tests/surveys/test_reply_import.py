@@ -36,12 +36,8 @@ from surveys.models import (
 )
 from surveys.services.questionnaires import question_ensure_yes_no_choices
 from surveys.services.recipients import recipients_add
-from surveys.services.reply_import import (
-    InvalidCell,
-    parse_date,
-    parse_number,
-    responses_import,
-)
+from surveys.services.reply_cells import InvalidCell, parse_date, parse_number
+from surveys.services.reply_import import responses_import
 from surveys.services.responses import response_save
 
 # --- an admin site routing import/ on the Response admin, as surveys/admin/responses.py does ----
