@@ -1,23 +1,8 @@
-"""A questionnaire as an XLSForm workbook (.xlsx), out and back in.
-
-XLSForm is the spreadsheet convention of ODK, KoboToolbox, SurveyCTO and others: a
-``survey`` sheet (one row per question, ``type``, ``name``, ``label::English (en)``,
-``hint::…``, ``required``), a ``choices`` sheet (``list_name``, ``name``, labels) and a
-``settings`` sheet. Writing and reading it lets staff reuse forms drafted in those
-tools and draft or translate a questionnaire in a spreadsheet.
-
-Inquiry adds columns of its own to ``settings`` (reference, dates, languages,
-reminder schedule, translated title and introduction) so that an export imported
-again gives the same questionnaire. What XLSForm can express and Inquiry cannot is
-never dropped quietly: a feature that would change what is asked (skip logic,
-answer checks, calculations, repeats...) refuses the file, listing every row; a
-cosmetic one (appearance, media, notes) is imported without it and reported.
-"""
+"""An XLSForm workbook turned into a new draft questionnaire: settings, choices and
+survey read and checked in full (every problem listed) before anything is written."""
 
 from __future__ import annotations
 
-import datetime
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -26,399 +11,28 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from surveys.cells import formula_safe, unescape
-from surveys.languages import LANGUAGE_CODES, language_from_text
+from surveys.languages import LANGUAGE_CODES
 from surveys.models import YES_NO_CHOICES, Choice, Question, Questionnaire, ReminderRule, Section
-from surveys.reply_form import questionnaire_layout
-from surveys.spreadsheets import SpreadsheetError, Workbook
-
-# Column headers are a file format, not user interface: language names stay English.
-LANGUAGE_NAMES = {"ar": "Arabic", "zh-hans": "Chinese", "en": "English", "fr": "French",
-                  "ru": "Russian", "es": "Spanish"}
-XLSFORM_CODES = {"zh-hans": "zh"}  # XLSForm (and ISO 639-1) call Chinese "zh"
-CODES_FROM_XLSFORM = {"ar": "ar", "zh": "zh-hans", "zh-hans": "zh-hans", "en": "en", "fr": "fr",
-                      "ru": "ru", "es": "es"}
-
-TYPE_TO_XLSFORM = {Question.Type.TEXT: "text", Question.Type.NUMBER: "decimal",
-                   Question.Type.DATE: "date", Question.Type.FILE: "file"}
-XLSFORM_TO_TYPE = {"text": Question.Type.TEXT, "string": Question.Type.TEXT,
-                   "decimal": Question.Type.NUMBER, "integer": Question.Type.NUMBER,
-                   "int": Question.Type.NUMBER, "date": Question.Type.DATE,
-                   "file": Question.Type.FILE}
-YES_NO_LIST = "yes_no"
-YES_NO_VALUES = {value for value, _labels in YES_NO_CHOICES}
-
-# Types that carry no question: data a phone records by itself. Ignoring them changes
-# nothing a government is asked (Inquiry records who replied and when on its own).
-METADATA_TYPES = {"start", "end", "today", "deviceid", "subscriberid", "simserial",
-                  "phonenumber", "username", "email", "audit", "start-geopoint",
-                  "background-geopoint"}
-
-
-def _refused_columns() -> dict[str, str]:
-    """Survey columns that change what is asked or accepted: the file is refused."""
-    return {
-        "relevant": _("showing a question only in some cases (skip logic)"),
-        "constraint": _("checking the answer against a condition"),
-        "calculation": _("calculating a value"),
-        "repeat_count": _("repeating questions"),
-        "choice_filter": _("filtering choices by an earlier answer"),
-        "read_only": _("read-only questions"),
-        "trigger": _("updating a question when another is answered"),
-        "bind": _("custom form settings (bind::)"),
-    }
-
-
-# Survey columns that only change how things look or what staff read: imported
-# without them, and reported. Other unknown columns are reported as unknown.
-COSMETIC_COLUMNS = {"appearance", "guidance_hint", "constraint_message", "required_message",
-                    "media", "image", "audio", "video", "big-image", "default", "parameters",
-                    "autoplay", "body", "instance"}
-IGNORED_SETTINGS = {"version", "instance_name", "style", "public_key", "submission_url",
-                    "allow_choice_duplicates", "namespaces", "auto_send", "auto_delete",
-                    "clean_text_values", "omit_instanceID"}
-TRUE_VALUES = {"yes", "true", "true()", "1", "y"}
-FALSE_VALUES = {"", "no", "false", "false()", "0", "n"}
-LANGUAGE_SPEC = re.compile(r"^(?P<name>.*?)\s*\(\s*(?P<code>[A-Za-z]{2,3}(?:[-_][A-Za-z]+)?)\s*\)$")
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XLSFORM_SHEETS = ("survey", "choices", "settings")  # the others are only named in a warning
-
-
-class XlsformError(ValueError):
-    """The workbook was refused; ``messages`` lists every problem, naming sheet and row."""
-
-    def __init__(self, messages: list[str]):
-        self.messages = list(messages)
-        super().__init__("\n".join(self.messages))
-
-
-@dataclass
-class XlsformReport:
-    """What an import did, and what it imported without (cosmetic features)."""
-
-    code: str = ""
-    sections: int = 0
-    questions: int = 0
-    choices: int = 0
-    languages: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return _("Questionnaire %(code)s: %(sections)s section(s), %(questions)s question(s), "
-                 "%(choices)s choice(s) in %(languages)s.") % {
-            "code": self.code, "sections": self.sections, "questions": self.questions,
-            "choices": self.choices, "languages": ", ".join(self.languages)}
-
-
-def language_header(kind: str, language: str) -> str:
-    """``label::French (fr)``: XLSForm's header for a text in one language."""
-    return f"{kind}::{_language_label(language)}"
-
-
-def _language_label(language: str) -> str:
-    """``French (fr)``: how XLSForm names a language in headers and ``default_language``."""
-    return f"{LANGUAGE_NAMES[language]} ({XLSFORM_CODES.get(language, language)})"
-
-
-# --- export ------------------------------------------------------------------------------------
-
-
-def _export_languages(questionnaire: Questionnaire) -> list[str]:
-    """The offered languages, the main one first (tools show the first column first)."""
-    offered = [c for c in LANGUAGE_CODES if c in (questionnaire.languages or [])]
-    main = questionnaire.default_language
-    return ([main] if main in offered else []) + [c for c in offered if c != main]
-
-
-def _texts(value: dict | None, languages: list[str]) -> list[str]:
-    value = value or {}
-    return [value.get(code, "") for code in languages]
-
-
-def _choice_lists(layout, languages) -> tuple[dict[int, str], list[tuple[str, list]]]:
-    """One list per distinct set of choices: ``{question pk: list name}`` and the lists."""
-    names_by_key: dict[tuple, str] = {}
-    lists: list[tuple[str, list]] = []
-    of_question: dict[int, str] = {}
-    for _section, questions in layout:
-        for question in questions:
-            if not question.has_choices:
-                continue
-            choices = [(c.value, c.label) for c in question.choices.all()]
-            if question.type == Question.Type.YES_NO and not choices:
-                choices = list(YES_NO_CHOICES)
-            key = tuple((value, tuple(_texts(label, languages))) for value, label in choices)
-            if key not in names_by_key:
-                wanted = YES_NO_LIST if question.type == Question.Type.YES_NO else question.code
-                name, number = wanted, 1
-                while name in names_by_key.values():
-                    number += 1
-                    name = f"{wanted}_{number}"
-                names_by_key[key] = name
-                lists.append((name, choices))
-            of_question[question.pk] = names_by_key[key]
-    return of_question, lists
-
-
-def _sheet(workbook, title, headers, rows, *, first=False):
-    from openpyxl.styles import Font
-
-    sheet = workbook.active if first else workbook.create_sheet()
-    sheet.title = title
-    sheet.append(headers)
-    for row in rows:
-        sheet.append([formula_safe(v) for v in row])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for cell, header in zip(sheet[1], headers, strict=True):
-        width = 40 if "::" in header else max(12, len(header) + 2)
-        sheet.column_dimensions[cell.column_letter].width = width
-    return sheet
-
-
-def questionnaire_to_xlsform(questionnaire: Questionnaire) -> bytes:
-    """The questionnaire as an XLSForm workbook (``survey``, ``choices``, ``settings``)."""
-    from openpyxl import Workbook
-
-    languages = _export_languages(questionnaire)
-    layout = questionnaire_layout(questionnaire)
-    list_of, lists = _choice_lists(layout, languages)
-    blank = [""] * len(languages)
-
-    survey = []
-    for section, questions in layout:
-        if section is not None:
-            survey.append(["begin group", section.code, *_texts(section.title, languages),
-                           *blank, ""])
-        for q in questions:
-            if q.type == Question.Type.MULTIPLE:
-                kind = f"select_multiple {list_of[q.pk]}"
-            elif q.has_choices:
-                kind = f"select_one {list_of[q.pk]}"
-            else:
-                kind = TYPE_TO_XLSFORM[q.type]
-            survey.append([kind, q.code, *_texts(q.text, languages),
-                           *_texts(q.help_text, languages), "yes" if q.required else ""])
-        if section is not None:
-            survey.append(["end group", "", *blank, *blank, ""])
-    choices = [[name, value, *_texts(label, languages)]
-               for name, entries in lists for value, label in entries]
-    settings = [
-        questionnaire.title_text(questionnaire.default_language), questionnaire.code,
-        _language_label(questionnaire.default_language),
-        " ".join(XLSFORM_CODES.get(c, c) for c in languages), questionnaire.reference,
-        questionnaire.sent_on, questionnaire.deadline, questionnaire.cutoff,
-        questionnaire.max_reminders,
-        " ".join(str(r.days_from_deadline) for r in questionnaire.reminder_rules.all()),
-        *_texts(questionnaire.title, languages), *_texts(questionnaire.introduction, languages)]
-
-    workbook = Workbook()
-    labels = [language_header("label", c) for c in languages]
-    _sheet(workbook, "survey",
-           ["type", "name", *labels, *[language_header("hint", c) for c in languages],
-            "required"], survey, first=True)
-    _sheet(workbook, "choices", ["list_name", "name", *labels], choices)
-    sheet = _sheet(workbook, "settings",
-                   ["form_title", "form_id", "default_language", "languages", "reference",
-                    "sent_on", "deadline", "cutoff", "max_reminders", "reminder_days",
-                    *[language_header("title", c) for c in languages],
-                    *[language_header("introduction", c) for c in languages]], [settings])
-    for cell in sheet[2][5:8]:
-        cell.number_format = "yyyy-mm-dd"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-# --- reading -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Column:
-    header: str  # as written in the file
-    base: str  # "label", "type", "media"...
-    language: str | None = None  # for translated columns
-
-
-@dataclass
-class Sheet:
-    name: str
-    columns: list[Column]
-    rows: list[tuple[int, list]]  # (line number in the sheet, cells)
-
-    def values(self, row: list, base: str) -> dict[str | None, str]:
-        """The texts of a translated column ``base`` in one row: {language: text}."""
-        return {c.language: row[i] for i, c in enumerate(self.columns)
-                if c.base == base and row[i] != ""}
-
-    def value(self, row: list, base: str):
-        for i, column in enumerate(self.columns):
-            if column.base == base and column.language is None:
-                return row[i]
-        return ""
-
-
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        return unescape(value.strip())
-    return value
-
-
-def _read_sheets(content: bytes) -> dict[str, tuple[str, list[list]]]:
-    """The sheets by folded name: (name as written, rows from line 1).
-
-    Through the shared reader's checks (what the file is, its size, merged cells,
-    formulas without a value...); only the sheets Inquiry reads are read, and blank
-    rows after the last row that holds something are never kept.
-    """
-    try:
-        workbook = Workbook(content)
-        sheets = {}
-        for name in workbook.sheet_names:
-            key = name.strip().casefold()
-            sheets[key] = (name, _sheet_rows(workbook, name) if key in XLSFORM_SHEETS else [])
-    except SpreadsheetError as exc:
-        raise XlsformError([_("The file cannot be read as an XLSForm workbook (.xlsx). "
-                              "%(problem)s") % {"problem": exc}]) from exc
-    return sheets
-
-
-def _sheet_rows(workbook: Workbook, name: str) -> list[list]:
-    rows = []
-    for line, row in workbook.rows(name):  # the rows that hold something, with their line
-        rows.extend([[]] * (line - 1 - len(rows)))  # one shared blank row, never changed
-        rows.append([_cell(v) for v in row])
-    return rows
-
-
-def _where(sheet: str, line: int) -> str:
-    return _("%(sheet)s sheet, row %(row)s") % {"sheet": sheet, "row": line}
-
-
-def _parse_language(spec: str) -> str | None:
-    match = LANGUAGE_SPEC.match(spec.strip())
-    if match:
-        return CODES_FROM_XLSFORM.get(match["code"].lower().replace("_", "-"))
-    return language_from_text(spec)
-
-
-def _rows_text(lines: list[int]) -> str:
-    shown = ", ".join(str(n) for n in lines[:10])
-    if len(lines) > 10:
-        shown += " " + _("and %(n)s more") % {"n": len(lines) - 10}
-    return shown
-
-
-class _Reader:
-    """Reads the sheets into plain data, collecting every error and warning."""
-
-    TRANSLATED = {"label", "hint", "title", "introduction", "guidance_hint",
-                  "constraint_message", "required_message", "media"}
-
-    def __init__(self, content: bytes):
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
-        self.sheets = _read_sheets(content)
-        self.default_language = "en"
-
-    def error(self, sheet: str, line: int | None, message: str) -> None:
-        self.errors.append(f"{_where(sheet, line)}: {message}" if line else f"{sheet}: {message}")
-
-    def sheet(self, name: str) -> Sheet | None:
-        if name not in self.sheets:
-            return None
-        real_name, rows = self.sheets[name]
-        if not rows:
-            return Sheet(real_name, [], [])
-        columns, seen = [], {}
-        for header in rows[0]:
-            header = str(header).strip()
-            base, _sep, spec = header.partition("::")
-            base = base.strip().casefold().replace(" ", "_")
-            if base == "list_name" or base == "list":
-                base = "list_name"
-            language = None
-            if base in self.TRANSLATED and base != "media":
-                if spec:
-                    language = _parse_language(spec)
-                    if language is None:
-                        self.error(name, 1, _("column “%(header)s”: unknown language "
-                                              "“%(spec)s”; use one of ar, zh, en, fr, ru, es, "
-                                              "as in “label::French (fr)”.")
-                                   % {"header": header, "spec": spec.strip()})
-                else:
-                    language = self.default_language
-            key = (base, language)
-            if header and key in seen and base in self.TRANSLATED | {"type", "name", "required",
-                                                                     "list_name"}:
-                self.error(name, 1, _("columns “%(a)s” and “%(b)s” hold the same thing.")
-                           % {"a": seen[key], "b": header})
-            seen.setdefault(key, header)
-            columns.append(Column(header, base, language))
-        width = len(columns)
-        body = []
-        for index, row in enumerate(rows[1:], start=2):
-            row = (list(row) + [""] * width)[:width]
-            if any(v != "" for v in row):
-                body.append((index, row))
-        return Sheet(real_name, columns, body)
-
-    def texts(self, sheet: Sheet, row: list, base: str, line: int) -> dict[str, str]:
-        texts = {lang: str(text) for lang, text in sheet.values(row, base).items() if lang}
-        for text in texts.values():
-            if "${" in text:
-                self.error(sheet.name, line, _("the text “%(text)s” refers to another answer "
-                                               "(${…}), which Inquiry cannot show.")
-                           % {"text": text})
-                break
-        return texts
-
-    def check_code(self, model, field_name: str, value, sheet: str, line: int) -> str:
-        value = str(value)
-        try:
-            model._meta.get_field(field_name).run_validators(value)
-        except ValidationError as exc:
-            self.error(sheet, line, _("name “%(name)s”: %(problems)s")
-                       % {"name": value, "problems": " ".join(exc.messages)})
-        return value
-
-
-def _parse_date(value, reader: _Reader, sheet: str, line: int, column: str):
-    if value in ("", None):
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value).strip())
-    except ValueError:
-        reader.error(sheet, line, _("column “%(column)s”: “%(value)s” is not a date (write it as "
-                                 "2008-04-30).") % {"column": column, "value": value})
-        return None
-
-
-def _parse_languages(value, reader: _Reader, sheet: str, line: int) -> list[str]:
-    codes = []
-    for item in re.split(r"[,;\n]+", str(value)):
-        item = item.strip()
-        parts = [item] if LANGUAGE_SPEC.match(item) else item.split()
-        for part in parts:
-            code = _parse_language(part)
-            if code is None:
-                reader.error(sheet, line, _("column “languages”: unknown language “%(name)s”.")
-                             % {"name": part})
-            elif code not in codes:
-                codes.append(code)
-    return [code for code in LANGUAGE_CODES if code in codes]
-
-
-# --- import ------------------------------------------------------------------------------------
+from surveys.xlsform.format import (
+    COSMETIC_COLUMNS,
+    FALSE_VALUES,
+    IGNORED_SETTINGS,
+    METADATA_TYPES,
+    TRUE_VALUES,
+    XLSFORM_TO_TYPE,
+    YES_NO_VALUES,
+    XlsformError,
+    XlsformReport,
+    refused_columns,
+)
+from surveys.xlsform.reading import (
+    Reader,
+    Sheet,
+    parse_date,
+    parse_language,
+    parse_languages,
+    rows_text,
+)
 
 
 @dataclass
@@ -438,14 +52,14 @@ SETTINGS_COLUMNS = {"form_title", "form_id", "default_language", "languages", "r
                     "introduction", ""}
 
 
-def _settings_default_language(reader: _Reader) -> str | None:
+def _settings_default_language(reader: Reader) -> str | None:
     """The ``default_language`` setting, read first: bare ``label`` columns depend on it."""
     _name, rows = reader.sheets.get("settings", ("settings", []))
     if len(rows) < 2:
         return None
     for header, value in zip(rows[0], rows[1], strict=False):
         if str(header).strip().casefold() == "default_language" and value != "":
-            language = _parse_language(str(value))
+            language = parse_language(str(value))
             if language is None:
                 reader.error("settings", 2, _("column “default_language”: unknown language "
                                               "“%(name)s”.") % {"name": value})
@@ -453,7 +67,7 @@ def _settings_default_language(reader: _Reader) -> str | None:
     return None
 
 
-def _read_settings(reader: _Reader, code: str | None,
+def _read_settings(reader: Reader, code: str | None,
                    update: Questionnaire | None) -> tuple[Questionnaire, list[int]]:
     reader.default_language = _settings_default_language(reader) or "en"
     sheet = reader.sheet("settings")
@@ -477,10 +91,10 @@ def _read_settings(reader: _Reader, code: str | None,
     questionnaire.title = title
     questionnaire.introduction = reader.texts(sheet, row, "introduction", line) if row else {}
     questionnaire.reference = str(get("reference"))
-    questionnaire.sent_on = _parse_date(get("sent_on"), reader, name, line, "sent_on")
-    questionnaire.deadline = _parse_date(get("deadline"), reader, name, line, "deadline")
-    questionnaire.cutoff = _parse_date(get("cutoff"), reader, name, line, "cutoff")
-    questionnaire.languages = (_parse_languages(get("languages"), reader, name, line)
+    questionnaire.sent_on = parse_date(get("sent_on"), reader, name, line, "sent_on")
+    questionnaire.deadline = parse_date(get("deadline"), reader, name, line, "deadline")
+    questionnaire.cutoff = parse_date(get("cutoff"), reader, name, line, "cutoff")
+    questionnaire.languages = (parse_languages(get("languages"), reader, name, line)
                                if get("languages") != "" else [])
     if get("max_reminders") != "":
         value = get("max_reminders")
@@ -509,7 +123,7 @@ def _read_settings(reader: _Reader, code: str | None,
     return questionnaire, sorted(set(days))
 
 
-def _read_choices(reader: _Reader) -> dict[str, list[tuple[str, dict, int]]]:
+def _read_choices(reader: Reader) -> dict[str, list[tuple[str, dict, int]]]:
     sheet = reader.sheet("choices")
     lists: dict[str, list[tuple[str, dict, int]]] = {}
     if sheet is None:
@@ -539,7 +153,7 @@ def _read_choices(reader: _Reader) -> dict[str, list[tuple[str, dict, int]]]:
     for header, lines in cosmetic.items():
         reader.warnings.append(_("choices sheet: column “%(column)s” is not used by Inquiry and "
                                  "was ignored (rows %(rows)s).")
-                               % {"column": header, "rows": _rows_text(lines)})
+                               % {"column": header, "rows": rows_text(lines)})
     return lists
 
 
@@ -582,13 +196,13 @@ class _SurveyReader:
 
     PLAIN_COLUMNS = {"type", "name", "label", "hint", "required", ""}
 
-    def __init__(self, reader: _Reader, plan: _Plan, choice_lists, sheet: Sheet):
+    def __init__(self, reader: Reader, plan: _Plan, choice_lists, sheet: Sheet):
         self.reader, self.plan, self.choice_lists, self.sheet = reader, plan, choice_lists, sheet
         self.section: Section | None = None
         self.group_line = 0
         self.seen_sections: set[str] = set()
         self.seen_questions: set[str] = set()
-        self.refused = _refused_columns()
+        self.refused = refused_columns()
         self.cosmetic: dict[tuple[str, bool], list[int]] = {}  # (column, known) -> rows
         self.integers, self.notes, self.metadata, self.after_group = [], [], [], []
 
@@ -725,7 +339,7 @@ class _SurveyReader:
                          "and was ignored (rows %(rows)s).") if known else
                        _("survey sheet: column “%(column)s” is unknown to Inquiry and was "
                          "ignored (rows %(rows)s)."))
-            reader.warnings.append(message % {"column": header, "rows": _rows_text(lines)})
+            reader.warnings.append(message % {"column": header, "rows": rows_text(lines)})
         used = {list_name for _q, list_name, _s in self.plan.questions if list_name}
         for list_name, entries in self.choice_lists.items():
             self.plan.lists[list_name] = [(value, labels) for value, labels, _n in entries]
@@ -734,7 +348,7 @@ class _SurveyReader:
                                          "question.") % {"list": list_name})
 
 
-def _read_survey(reader: _Reader, plan: _Plan, choice_lists) -> None:
+def _read_survey(reader: Reader, plan: _Plan, choice_lists) -> None:
     sheet = reader.sheet("survey")
     if sheet is None:
         reader.errors.append(_("The workbook has no “survey” sheet: it is not an XLSForm."))
@@ -748,14 +362,14 @@ def _read_survey(reader: _Reader, plan: _Plan, choice_lists) -> None:
         _SurveyReader(reader, plan, choice_lists, sheet).read()
 
 
-def _warn(reader: _Reader, lines: list[int], what: str) -> None:
+def _warn(reader: Reader, lines: list[int], what: str) -> None:
     if lines:
         reader.warnings.append(ngettext("survey sheet, row %(rows)s: %(what)s.",
                                         "survey sheet, rows %(rows)s: %(what)s.", len(lines))
-                               % {"rows": _rows_text(lines), "what": what})
+                               % {"rows": rows_text(lines), "what": what})
 
 
-def _check_questionnaire(reader: _Reader, plan: _Plan) -> None:
+def _check_questionnaire(reader: Reader, plan: _Plan) -> None:
     questionnaire = plan.questionnaire
     used = set()
     for question, _list, _section in plan.questions:
@@ -825,7 +439,7 @@ def questionnaire_from_xlsform(content: bytes, *, code: str | None = None,
     All or nothing: any problem raises :class:`XlsformError` listing every one, and
     nothing is written. Cosmetic features the file uses are listed in the report.
     """
-    reader = _Reader(content)
+    reader = Reader(content)
     questionnaire, days = _read_settings(reader, code, update)
     plan = _Plan(questionnaire=questionnaire, reminder_days=days)
     choice_lists = _read_choices(reader)
