@@ -213,10 +213,21 @@ class StateResolver:
         raise StateNotResolved(message, suggestions)
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
-        """Up to ``limit`` English names of States whose spellings are close to ``text``."""
+        """Up to ``limit`` English names of States whose spellings are close to ``text``.
+
+        A text that is a whole word of some names ("Korea") suggests those names
+        only; otherwise names spelled alike ("Nigerria") are suggested, closest
+        first. (Spelled alike in any language: "Korea" is close to Spanish "Noruega",
+        which no one means.)
+        """
         key = normalize(text)
+        words = set(key.split())
+        candidates = [name for name in self._names if words and words <= set(name.split())]
+        candidates.sort(key=len)
+        if not candidates:
+            candidates = difflib.get_close_matches(key, self._names, n=20, cutoff=0.6)
         found: list[str] = []
-        for candidate in difflib.get_close_matches(key, self._names, n=20, cutoff=0.6):
+        for candidate in candidates:
             for iso3 in sorted(self._names[candidate]):
                 name = self.by_iso3[iso3].name_en
                 if name not in found:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .contacts import Contact
 from .questionnaires import Questionnaire
@@ -152,7 +153,7 @@ class FollowUp(models.Model):
                                default=Channel.PHONE)
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+",
-                              verbose_name=_("by"))
+                              verbose_name=pgettext_lazy("the staff member who logged it", "by"))
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+", verbose_name=_("with"))
     spoke_with = models.CharField(_("spoke with"), max_length=200, blank=True,

@@ -241,6 +241,16 @@ def test_misspelling_is_never_resolved_by_fuzzy_matching(resolver):
     assert "Niger" in excinfo.value.suggestions
 
 
+def test_a_word_of_several_names_suggests_those_names_only(resolver):
+    with pytest.raises(StateNotResolved) as excinfo:
+        resolver.resolve("Korea")
+    assert sorted(excinfo.value.suggestions) == ["Democratic People's Republic of Korea",
+                                                 "Republic of Korea"]
+    with pytest.raises(StateNotResolved) as excinfo:
+        resolver.resolve("Guinea Republic")
+    assert excinfo.value.suggestions[0] == "Guinea"
+
+
 def test_suggest_honours_its_limit(resolver):
     assert len(resolver.suggest("Korea", limit=2)) <= 2
     assert resolver.suggest("Korea", limit=3)
