@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from analysis.models import Code
 from analysis.services.codebook import (
@@ -295,8 +296,10 @@ def codebook_from_qdc(*, questionnaire: Questionnaire, content: bytes,
             group_of[guid] = name
     unknown_members = {g for _name, members in marked for g in members} - {c.guid for c in read}
     if unknown_members:
-        outcome_warnings.append(_("%(n)s set member(s) name no code of the file and were "
-                                  "left aside.") % {"n": len(unknown_members)})
+        outcome_warnings.append(ngettext(
+            "%(n)s set member names no code of the file and was left aside.",
+            "%(n)s set members name no code of the file and were left aside.",
+            len(unknown_members)) % {"n": len(unknown_members)})
 
     entries = []
     for code in read:
@@ -319,7 +322,9 @@ def codebook_from_qdc(*, questionnaire: Questionnaire, content: bytes,
     not_codable = sum(1 for code in read if not code.codable)
     if not_codable and outcome.ok:
         outcome_warnings.append(
-            _("%(n)s code(s) were folders, not codable, in the other program; in Inquiry "
-              "coders can apply them.") % {"n": not_codable})
+            ngettext("%(n)s code was a folder, not codable, in the other program; in Inquiry "
+                     "coders can apply it.",
+                     "%(n)s codes were folders, not codable, in the other program; in Inquiry "
+                     "coders can apply them.", not_codable) % {"n": not_codable})
     outcome.warnings = outcome_warnings + outcome.warnings
     return outcome

@@ -629,11 +629,11 @@ def corpus() -> list[Entry]:
         # Contacts
         Entry("contacts_missing_column.csv", "Semicolon-separated UTF-8 with a byte-order mark "
               "(Excel's “CSV UTF-8” in many locales, accepted) but no “role” column.",
-              ("contacts",), {"*": "Missing column(s): role."},
+              ("contacts",), {"*": "Missing column: role."},
               lambda: csv_bytes([["country", "name", "email"], ["France", "Mission", ""]],
                                 delimiter=";", bom=True)),
         Entry("contacts_unknown_column.xlsx", "A column “E-mail adress” (misspelt).",
-              ("contacts",), {"*": "Unknown column(s): e_mail_adress."},
+              ("contacts",), {"*": "Unknown column: e_mail_adress."},
               lambda: workbook_bytes({"Contacts": [
                   ["country", "role", "name", "E-mail adress"],
                   ["France", "mission", "Permanent Mission of France", "f@example.org"]]})),
@@ -662,7 +662,7 @@ def corpus() -> list[Entry]:
                   [h for h in REPLIES_HEADER if h != "received_on"],
                   *[[v for i, v in enumerate(r) if i != 1] for r in REPLIES]]})),
         Entry("replies_unknown_column.csv", "A column “Q7b” that is no question of the "
-              "questionnaire.", ("replies",), {"*": "Unknown column(s): “Q7b”"},
+              "questionnaire.", ("replies",), {"*": "Unknown column: “Q7b”"},
               lambda: csv_bytes([[*REPLIES_HEADER, "Q7b"], [*REPLIES[0], "x"]])),
         Entry("replies_unknown_state.xlsx", "“Atlantis”.", ("replies",),
               {"*": "Unknown country “Atlantis”"},

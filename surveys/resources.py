@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from import_export import fields, resources, widgets
 
 from surveys.cells import formula_safe, unescape
@@ -158,12 +159,18 @@ class ContactResource(resources.ModelResource):
         canonical_headers(dataset, CONTACT_HEADER_SYNONYMS)
         missing = [c for c in REQUIRED_COLUMNS if c not in dataset.headers]
         if missing:
-            raise ValueError(_("Missing column(s): %(missing)s. Expected columns: %(expected)s.")
+            raise ValueError(ngettext("Missing column: %(missing)s. Expected columns: "
+                                      "%(expected)s.",
+                                      "Missing columns: %(missing)s. Expected columns: "
+                                      "%(expected)s.", len(missing))
                              % {"missing": ", ".join(missing),
                                 "expected": ", ".join(CONTACT_COLUMNS)})
         unknown = [h for h in dataset.headers if h not in CONTACT_COLUMNS]
         if unknown:
-            raise ValueError(_("Unknown column(s): %(unknown)s. Expected columns: %(expected)s.")
+            raise ValueError(ngettext("Unknown column: %(unknown)s. Expected columns: "
+                                      "%(expected)s.",
+                                      "Unknown columns: %(unknown)s. Expected columns: "
+                                      "%(expected)s.", len(unknown))
                              % {"unknown": ", ".join(unknown),
                                 "expected": ", ".join(CONTACT_COLUMNS)})
         self.fields["country"].widget.resolver = StateResolver(State.objects.all())

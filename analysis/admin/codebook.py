@@ -23,7 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from analysis.models import Code, Coding
 from analysis.refiqda import QDC_MIME, codebook_from_qdc, codebook_to_qdc
@@ -160,7 +160,8 @@ class CodeAdmin(admin.ModelAdmin):
         used = (Code.objects.filter(pk__in=doomed, codings__isnull=False)
                 .annotate(n=Count("codings")).order_by("order"))
         protected = [*protected, *(
-            _("%(label)s (%(key)s): applied in %(n)s coding(s)")
+            ngettext("%(label)s (%(key)s): applied in %(n)s coding",
+                     "%(label)s (%(key)s): applied in %(n)s codings", code.n)
             % {"label": code.label, "key": code.key, "n": code.n} for code in used)]
         return deleted, counts, perms_needed, protected
 

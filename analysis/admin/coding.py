@@ -31,7 +31,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from analysis.models import Code, Coding, Suggestion
 from analysis.services.codebook import codes_in_tree_order
@@ -367,15 +367,19 @@ class CodingAdmin(admin.ModelAdmin):
 
     def _after_save(self, request, questionnaire, response, change, decision):
         if decision:
-            verb = _("accepted") if decision[0] == "accept" else _("rejected")
-            self.message_user(request, _("Suggestion “%(label)s” %(verb)s; your codes for this "
-                                         "reply are saved.")
-                              % {"label": decision[1].code.label, "verb": verb},
+            message = (_("Suggestion “%(label)s” accepted; your codes for this reply are "
+                         "saved.") if decision[0] == "accept" else
+                       _("Suggestion “%(label)s” rejected; your codes for this reply are "
+                         "saved."))
+            self.message_user(request, message % {"label": decision[1].code.label},
                               messages.SUCCESS)
             url = reverse("admin:analysis_coding_reply", args=[questionnaire.pk, response.pk])
             return HttpResponseRedirect(f"{url}#answer-{decision[1].answer_id}")
-        self.message_user(request, _("Coding of %(state)s saved: %(added)s added, %(removed)s "
-                                     "removed, %(updated)s excerpt(s) changed.")
+        self.message_user(request, ngettext(
+            "Coding of %(state)s saved: %(added)s added, %(removed)s removed, %(updated)s "
+            "excerpt changed.",
+            "Coding of %(state)s saved: %(added)s added, %(removed)s removed, %(updated)s "
+            "excerpts changed.", change.updated)
                           % {"state": response.recipient.state.name(), "added": change.added,
                              "removed": change.removed, "updated": change.updated},
                           messages.SUCCESS)

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from analysis.models import Code
 from analysis.models.codebook import key_validator
@@ -207,8 +208,11 @@ def codebook_apply(entries: list[CodeEntry], *, questionnaire: Questionnaire,
                     .values_list("key").annotate(n=Count("codings")))
         for key, number in sorted(used.items()):
             outcome.file_errors.append(
-                _("The code “%(key)s” is not in the file but has %(n)s coding(s): keep it in "
-                  "the file, or import without replacing.") % {"key": key, "n": number})
+                ngettext("The code “%(key)s” is not in the file but has %(n)s coding: keep it "
+                         "in the file, or import without replacing.",
+                         "The code “%(key)s” is not in the file but has %(n)s codings: keep it "
+                         "in the file, or import without replacing.", number)
+                % {"key": key, "n": number})
     if not outcome.ok:
         return outcome
 
@@ -261,7 +265,9 @@ def codebook_apply(entries: list[CodeEntry], *, questionnaire: Questionnaire,
     outcome.unchanged = outcome.total - outcome.new - outcome.updated
     outcome.written = True
     if dropped:
-        outcome.warnings.append(_("%(n)s code(s) not in the file were removed: %(keys)s.")
+        outcome.warnings.append(ngettext("%(n)s code not in the file was removed: %(keys)s.",
+                                         "%(n)s codes not in the file were removed: %(keys)s.",
+                                         len(dropped))
                                 % {"n": len(dropped),
                                    "keys": ", ".join(sorted(c.key for c in dropped))})
     return outcome

@@ -13,6 +13,7 @@ import tablib
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from import_export.resources import Resource
 
 
@@ -47,13 +48,22 @@ class ImportOutcome:
 
     def summary(self) -> str:
         if not self.ok:
-            return _("Nothing imported: %(n)s problem(s) in %(total)s row(s).") % {
-                "n": len(self.problems) + len(self.file_errors), "total": self.total}
-        verb = _("imported") if self.written else _("would be imported (dry run)")
-        return _("%(total)s row(s) %(verb)s: %(new)s new, %(updated)s updated, "
-                 "%(unchanged)s unchanged.") % {
-            "total": self.total, "verb": verb, "new": self.new, "updated": self.updated,
-            "unchanged": self.unchanged}
+            n = len(self.problems) + len(self.file_errors)
+            # Translators: %(problems)s is "1 problem" / "3 problems", %(rows)s "4 rows".
+            return _("Nothing imported: %(problems)s in %(rows)s.") % {
+                "problems": ngettext("%(n)s problem", "%(n)s problems", n) % {"n": n},
+                "rows": ngettext("%(n)s row", "%(n)s rows", self.total) % {"n": self.total}}
+        counts = {"total": self.total, "new": self.new, "updated": self.updated,
+                  "unchanged": self.unchanged}
+        if self.written:
+            return ngettext("%(total)s row imported: %(new)s new, %(updated)s updated, "
+                            "%(unchanged)s unchanged.",
+                            "%(total)s rows imported: %(new)s new, %(updated)s updated, "
+                            "%(unchanged)s unchanged.", self.total) % counts
+        return ngettext("%(total)s row would be imported (dry run): %(new)s new, %(updated)s "
+                        "updated, %(unchanged)s unchanged.",
+                        "%(total)s rows would be imported (dry run): %(new)s new, %(updated)s "
+                        "updated, %(unchanged)s unchanged.", self.total) % counts
 
 
 def _messages(error: ValidationError, columns: dict[str, str]) -> list[str]:

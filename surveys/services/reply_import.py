@@ -50,7 +50,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from openpyxl.utils import get_column_letter
 
 from surveys.cells import unescape
@@ -290,8 +290,11 @@ class _ReplyImport:
         self.nameless = [index for index, header in enumerate(headers) if not header]
         if unknown:
             self.file_errors.append(
-                _("Unknown column(s): %(columns)s. The columns are country, received_on, "
-                  "channel, language and the question codes of %(code)s: %(codes)s.")
+                ngettext("Unknown column: %(columns)s. The columns are country, received_on, "
+                         "channel, language and the question codes of %(code)s: %(codes)s.",
+                         "Unknown columns: %(columns)s. The columns are country, received_on, "
+                         "channel, language and the question codes of %(code)s: %(codes)s.",
+                         len(unknown))
                 % {"columns": ", ".join(unknown), "code": self.questionnaire.code,
                    "codes": ", ".join(q.code for q in self.questions)})
         missing = [name for name in REQUIRED_COLUMNS if name not in self.fixed]
@@ -306,7 +309,9 @@ class _ReplyImport:
                   and q.type != Question.Type.FILE]
         if absent and self.columns:
             self.file_errors.append(
-                _("The sheet has no column for the required question(s): %(codes)s.")
+                ngettext("The sheet has no column for the required question %(codes)s.",
+                         "The sheet has no column for the required questions %(codes)s.",
+                         len(absent))
                 % {"codes": ", ".join(absent)})
 
     # reads: a fixed number of queries, whatever the number of rows

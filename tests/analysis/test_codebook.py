@@ -221,7 +221,7 @@ def test_replace_removes_unlisted_codes_but_never_codes_in_use(registry, django_
     outcome = import_sheet(questionnaire, [r for r in rows if r[0] != "sole_followup"],
                            replace=True)
     assert not outcome.ok
-    assert "“sole_followup” is not in the file but has 1 coding(s)" in outcome.file_errors[0]
+    assert "“sole_followup” is not in the file but has 1 coding" in outcome.file_errors[0]
     assert "sole_followup" in snapshot(questionnaire)
 
 
@@ -386,11 +386,11 @@ def test_commands_export_and_import_xlsx_and_qdc(tmp_path):
     out = io.StringIO()
     call_command("export_codebook", "HLD-2008", str(tmp_path / "book.xlsx"), stdout=out)
     call_command("export_codebook", "HLD-2008", str(tmp_path / "book.qdc"), stdout=out)
-    assert "5 code(s) written" in out.getvalue()
+    assert "5 codes written" in out.getvalue()
 
     make_survey("HLD-2010")
     call_command("import_codebook", "HLD-2010", str(tmp_path / "book.xlsx"), stdout=out)
-    assert "5 row(s) imported: 5 new" in out.getvalue()
+    assert "5 rows imported: 5 new" in out.getvalue()
     make_survey("HLD-2012")
     call_command("import_codebook", "HLD-2012", str(tmp_path / "book.qdc"), stdout=out)
     assert set(snapshot(questionnaire)) == set(
@@ -437,7 +437,7 @@ def test_a_code_applied_by_coders_cannot_be_deleted_nor_its_parent(
     page = admin_client.get(reverse("admin:analysis_code_delete", args=[codes["forum"].pk]))
     content = page.content.decode()
     assert "protected" in content
-    assert "The Forum is a useful outcome (useful): applied in 1 coding(s)" in content
+    assert "The Forum is a useful outcome (useful): applied in 1 coding" in content
     admin_client.post(reverse("admin:analysis_code_delete", args=[codes["forum"].pk]),
                       {"post": "yes"})
     assert Code.objects.filter(pk=codes["forum"].pk).exists()

@@ -254,7 +254,7 @@ def test_admin_imports_a_qdc_file(admin_client):
                                  follow=True)
     assert response.status_code == 200
     content = response.content.decode()
-    assert "6 row(s) imported: 6 new" in content and "Favourites" in content
+    assert "6 rows imported: 6 new" in content and "Favourites" in content
     assert Code.objects.filter(questionnaire=questionnaire).count() == 6
 
     bad = SimpleUploadedFile("codebook.qdc", BILLION_LAUGHS.encode(), "application/xml")

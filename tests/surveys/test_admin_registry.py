@@ -423,7 +423,7 @@ def test_import_missing_column_shows_the_error(registry, admin_client):
         upload(xlsx_bytes(["role", "name"], [["mission", "Mission of Germany"]])))
 
     content = response.content.decode()
-    assert "Missing column(s): country." in content
+    assert "Missing column: country." in content
     assert "Confirm import" not in content
     assert Contact.objects.count() == 0
 

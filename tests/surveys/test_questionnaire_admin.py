@@ -261,7 +261,7 @@ def test_import_through_the_admin_creates_a_questionnaire(admin_client, tmp_path
     assert response.status_code == 200
     created = Questionnaire.objects.get(code="HLD-2012")
     assert response.redirect_chain[-1][0] == url("change", created.pk)
-    assert "8 question(s)" in response.content.decode()
+    assert "8 questions" in response.content.decode()
     assert canonical(created) == canonical(original)
 
 

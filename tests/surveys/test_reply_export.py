@@ -236,7 +236,7 @@ def test_queries_do_not_grow_with_the_replies(questionnaire, round_2008, registr
 def test_command_writes_the_file_chosen(questionnaire, round_2008, tmp_path):
     out = io.StringIO()
     call_command("export_responses", "HLD-2008", str(tmp_path / "wide.xlsx"), stdout=out)
-    assert "4 row(s) written" in out.getvalue()
+    assert "4 rows written" in out.getvalue()
     _sheet, header, rows = read_xlsx((tmp_path / "wide.xlsx").read_bytes())
     assert header == WIDE_HEADER and len(rows) == 4
 
@@ -245,7 +245,7 @@ def test_command_writes_the_file_chosen(questionnaire, round_2008, tmp_path):
                  "--as-of", "2008-06-30", stdout=out)
     header, rows = read_csv((tmp_path / "long.csv").read_bytes())
     assert header == LONG_HEADER and {row[1] for row in rows} == {"FRA", "SEN"}
-    assert f"{len(rows)} row(s) written" in out.getvalue()
+    assert f"{len(rows)} rows written" in out.getvalue()
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -464,7 +464,7 @@ def test_unknown_columns_are_refused_and_named(recipients, questionnaire, tmp_pa
     outcome = responses_import(questionnaire=questionnaire, source=write_xlsx(
         tmp_path / "a.xlsx", [good_row("FRA") + ["x", "y"]], header=HEADER + ["Q7b", "remarks"]))
     assert not outcome.ok
-    assert "Unknown column(s): “Q7b”, “remarks”." in outcome.file_errors[0]
+    assert "Unknown columns: “Q7b”, “remarks”." in outcome.file_errors[0]
     assert Response.objects.count() == 0
 
 
@@ -483,7 +483,7 @@ def test_synonyms_and_case_of_headers(recipients, questionnaire, tmp_path):
 @pytest.mark.parametrize(("header", "error"), [
     (["received_on", "views"], "The sheet has no “country” column."),
     (["country", "views"], "The sheet has no “received_on” column."),
-    (["country", "received_on", "useful"], "no column for the required question(s): views"),
+    (["country", "received_on", "useful"], "no column for the required question views"),
     (["country", "received_on", "views", "Views"], "Two columns mean “views”"),
 ])
 def test_missing_and_doubled_columns_are_refused(recipients, questionnaire, tmp_path, header,
@@ -549,7 +549,7 @@ def test_yes_and_no_in_the_six_languages(recipients, questionnaire, tmp_path, ce
 
 def test_the_command_imports_and_prints_a_summary(recipients, questionnaire, tmp_path, capsys):
     call_command("import_responses", "hld-2008", str(five_states(tmp_path)))
-    assert "5 row(s) imported: 5 new, 0 updated, 0 unchanged." in capsys.readouterr().out
+    assert "5 rows imported: 5 new, 0 updated, 0 unchanged." in capsys.readouterr().out
     assert Response.objects.count() == 5
 
 
@@ -667,7 +667,7 @@ def test_the_admin_previews_then_imports_on_confirm(admin_client, recipients, qu
                                              "file": upload(five_states(tmp_path))})
     content = preview.content.decode()
     assert preview.status_code == 200
-    assert "5 row(s) would be imported (dry run): 5 new, 0 updated, 0 unchanged." in content
+    assert "5 rows would be imported (dry run): 5 new, 0 updated, 0 unchanged." in content
     assert "Côte d&#x27;Ivoire" in content and "Fax" in content and "2008-04-28" in content
     assert 'name="confirm"' in content
     assert Response.objects.count() == 0
@@ -685,7 +685,7 @@ def test_the_admin_previews_then_imports_on_confirm(admin_client, recipients, qu
     done = admin_client.post(IMPORT_URL, {"confirm": "1", "file": preview.context["pending"]},
                              follow=True)
     assert done.status_code == 200
-    assert "5 row(s) imported: 5 new" in done.content.decode()
+    assert "5 rows imported: 5 new" in done.content.decode()
     assert Response.objects.count() == 5
     assert set(Response.objects.values_list("entered_by__username", flat=True)) == {"admin"}
     assert not list(import_directory().iterdir())  # the file is deleted once imported
@@ -718,7 +718,7 @@ def test_the_admin_preview_lists_every_problem_and_offers_no_confirm(admin_clien
                                              "file": upload(write_xlsx(tmp_path / "b.xlsx",
                                                                        rows))})
     content = preview.content.decode()
-    assert "Nothing imported: 2 problem(s) in 3 row(s)." in content
+    assert "Nothing imported: 2 problems in 3 rows." in content
     assert "Unknown country “Atlantis”" in content
     assert "follow_up: “maybe”: not among the choices" in content
     assert 'name="confirm"' not in content
@@ -733,7 +733,7 @@ def test_the_admin_refuses_an_unknown_column_and_a_wrong_file_type(admin_client,
     source = write_xlsx(tmp_path / "a.xlsx", [good_row("FRA") + ["x"]], header=HEADER + ["Q7b"])
     content = admin_client.post(IMPORT_URL, {"questionnaire": questionnaire.pk,
                                              "file": upload(source)}).content.decode()
-    assert "Unknown column(s): “Q7b”" in content and 'name="confirm"' not in content
+    assert "Unknown column: “Q7b”" in content and 'name="confirm"' not in content
     text = tmp_path / "replies.txt"
     text.write_text("country")
     response = admin_client.post(IMPORT_URL, {"questionnaire": questionnaire.pk,

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from analysis.models import Code
 from analysis.refiqda import codebook_to_qdc
@@ -32,4 +33,6 @@ class Command(BaseCommand):
             raise CommandError("Use a file name ending in .xlsx or .qdc.")
         path.write_bytes(content)
         count = Code.objects.filter(questionnaire=found).count()
-        self.stdout.write(self.style.SUCCESS(f"{count} code(s) written to {path}."))
+        self.stdout.write(self.style.SUCCESS(
+            ngettext("%(n)s code written to %(file)s.", "%(n)s codes written to %(file)s.", count)
+            % {"n": count, "file": path}))

@@ -1,6 +1,7 @@
 """``manage.py export_contacts FILE``: every contact, in the columns the import reads."""
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import ngettext
 
 from surveys.services.contacts import contacts_export
 
@@ -13,4 +14,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, **options):
         count = contacts_export(path=file)
-        self.stdout.write(self.style.SUCCESS(f"{count} contact(s) written to {file}."))
+        self.stdout.write(self.style.SUCCESS(
+            ngettext("%(n)s contact written to %(file)s.", "%(n)s contacts written to %(file)s.",
+                     count) % {"n": count, "file": file}))

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from surveys.models import Questionnaire
 from surveys.xlsform import questionnaire_to_xlsform
@@ -24,6 +25,8 @@ class Command(BaseCommand):
             Path(file).write_bytes(questionnaire_to_xlsform(questionnaire))
         except OSError as exc:
             raise CommandError(f"Cannot write {file}: {exc.strerror}") from exc
+        count = questionnaire.questions.count()
         self.stdout.write(self.style.SUCCESS(
-            f"{questionnaire.code}: {questionnaire.questions.count()} question(s) written to "
-            f"{file}."))
+            ngettext("%(code)s: %(n)s question written to %(file)s.",
+                     "%(code)s: %(n)s questions written to %(file)s.", count)
+            % {"code": questionnaire.code, "n": count, "file": file}))

@@ -8,6 +8,7 @@ with ``--long``; .xlsx or .csv by the file's suffix. A thin wrapper over
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from surveys.models import Questionnaire
@@ -56,5 +57,8 @@ class Command(BaseCommand):
                 raise CommandError(_("Cannot write %(file)s: %(error)s")
                                    % {"file": file, "error": exc.strerror}) from exc
         self.stdout.write(self.style.SUCCESS(
-            _("%(code)s: %(rows)s row(s) written to %(file)s (%(replies)s replies).")
-            % {"code": found.code, "rows": rows, "file": file, "replies": total}))
+            # Translators: %(rows)s is "1 row" / "12 rows", %(replies)s "1 reply" / "5 replies".
+            _("%(code)s: %(rows)s written to %(file)s (%(replies)s).")
+            % {"code": found.code, "file": file,
+               "rows": ngettext("%(n)s row", "%(n)s rows", rows) % {"n": rows},
+               "replies": ngettext("%(n)s reply", "%(n)s replies", total) % {"n": total}}))

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from surveys.spreadsheets import SpreadsheetError, file_bytes
 from surveys.xlsform import XlsformError, questionnaire_from_xlsform
@@ -27,7 +28,9 @@ class Command(BaseCommand):
         except XlsformError as exc:
             for message in exc.messages:
                 self.stderr.write(self.style.ERROR(message))
-            raise CommandError(_("Nothing imported: %(n)s problem(s) in %(file)s.")
+            raise CommandError(ngettext("Nothing imported: %(n)s problem in %(file)s.",
+                                        "Nothing imported: %(n)s problems in %(file)s.",
+                                        len(exc.messages))
                                % {"n": len(exc.messages), "file": file}) from exc
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(warning))
