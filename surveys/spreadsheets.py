@@ -209,6 +209,7 @@ class Table:
 
     headers: list[str]
     rows: list[list]
+    lines: list[int]  # each row's line in the file (the header is line 1), blank lines counted
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -244,6 +245,7 @@ def _table(headers: list, rows: Iterable[tuple[int, list]], *, sheet: str | None
     width = len(headers)
     most = min(MAX_ROWS, MAX_CELLS // width)
     kept: list[list] = []
+    lines: list[int] = []
     for line, row in rows:
         cells = _clean(row if len(row) <= width else row[:width])
         if None in cells:
@@ -254,6 +256,7 @@ def _table(headers: list, rows: Iterable[tuple[int, list]], *, sheet: str | None
         if cells.count("") == width:
             continue
         kept.append(cells)
+        lines.append(line)
         if len(kept) > most:
             raise SpreadsheetError(
                 _("The file has more than %(max)s rows; split it.") % {"max": most})
@@ -262,7 +265,7 @@ def _table(headers: list, rows: Iterable[tuple[int, list]], *, sheet: str | None
             raise SpreadsheetError(_("The file has column names but no rows under them."))
         raise SpreadsheetError(_("The sheet “%(sheet)s” has column names but no rows under "
                                  "them.") % {"sheet": sheet})
-    return Table(headers, kept)
+    return Table(headers, kept, lines)
 
 
 def _dataset(table: Table) -> tablib.Dataset:
@@ -295,8 +298,9 @@ def _csv_text(content: bytes) -> str:
             % {"pos": exc.start}) from exc
 
 
-def _csv_rows(reader) -> Iterator[list]:
-    line = 1
+def _csv_rows(reader) -> Iterator[tuple[int, list]]:
+    """(line, cells) for each record of the CSV file, the line being where it starts."""
+    line = 0
     try:
         for row in reader:
             column = _too_long(row)
@@ -307,8 +311,8 @@ def _csv_rows(reader) -> Iterator[list]:
                       "import again.")
                     % {"line": line + 1, "column": _column_letter(column),
                        "n": f"{len(row[column]):,}", "max": f"{MAX_CELL_CHARS:,}"})
-            line = reader.line_num
-            yield row
+            start, line = line + 1, reader.line_num
+            yield start, row
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise SpreadsheetError(
@@ -319,7 +323,7 @@ def _csv_rows(reader) -> Iterator[list]:
         raise SpreadsheetError(
             _("The CSV file cannot be read after line %(line)s: a quotation mark (\") is not "
               "closed, or stands in the middle of a cell. Save it again from Excel as “CSV "
-              "UTF-8”.") % {"line": line}) from exc
+              "UTF-8”.") % {"line": max(line, 1)}) from exc
 
 
 def read_csv(content: bytes) -> tablib.Dataset:
@@ -343,7 +347,7 @@ def csv_table(content: bytes) -> Table:
     rows = _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                                 strict=True))
     # _csv_rows refuses long cells with the CSV's own line numbers: none is left here.
-    return _table(next(rows), enumerate(rows, start=2))
+    return _table(next(rows)[1], rows)
 
 
 def xlsx_table(content: bytes, sheet: str | None = None) -> Table:

@@ -21,11 +21,13 @@ from import_export.resources import Resource
 class RowProblem:
     row: int  # 1 = the first row under the header, as the admin's import screen counts
     messages: list[str]
+    sheet_line: int | None = None  # where the reader found the row, when it knows
 
     @property
     def line(self) -> int:
-        """The row as a spreadsheet program numbers it (the header is line 1)."""
-        return self.row + 1
+        """The row as a spreadsheet program numbers it (the header is line 1): where the
+        reader found it, blank lines above included, else the row after the header."""
+        return self.sheet_line if self.sheet_line is not None else self.row + 1
 
     def __str__(self):
         return _("Row %(row)s (line %(line)s of the sheet): %(messages)s") % {

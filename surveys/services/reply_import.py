@@ -197,7 +197,7 @@ def responses_import(*, questionnaire: Questionnaire, source, filename: str | No
         rows: Iterable = table
         if progress is not None:
             rows = progress(rows, total=len(table), desc=_("Checking"), unit=_("rows"))
-        importer.check(rows, outcome, plan=not dry_run)
+        importer.check(rows, outcome, plan=not dry_run, lines=table.lines)
         if outcome.ok and not dry_run:
             importer.write(progress)
             outcome.written = True
@@ -341,7 +341,8 @@ class _ReplyImport:
 
     # the pass over the rows
 
-    def check(self, rows: Iterable, outcome: ReplyImportOutcome, *, plan: bool) -> None:
+    def check(self, rows: Iterable, outcome: ReplyImportOutcome, *, plan: bool,
+              lines: list[int] | None = None) -> None:
         today = timezone.localdate()
         channels = channel_index()
         offered = set(self.questionnaire.languages or [])
@@ -457,7 +458,8 @@ class _ReplyImport:
 
             line.language = reply_language
             if messages:
-                outcome.problems.append(RowProblem(number, messages))
+                outcome.problems.append(RowProblem(
+                    number, messages, lines[number - 1] if lines else None))
                 line.messages, line.channel = messages, channel
                 continue
             line.action = self._compare(response, received_on, channel, language, answers)

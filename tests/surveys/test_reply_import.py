@@ -387,6 +387,16 @@ def good_row(country, **changes):
     return list({**row, "country": country, **changes}.values())
 
 
+@pytest.mark.parametrize(("write", "suffix"), [(write_xlsx, "xlsx"), (write_csv, "csv")])
+def test_a_problem_names_the_line_staff_see_even_below_blank_lines(recipients, questionnaire,
+                                                                   tmp_path, write, suffix):
+    rows = [good_row("FRA"), [""] * len(HEADER), [""] * len(HEADER), good_row("Atlantis")]
+    outcome = responses_import(questionnaire=questionnaire,
+                               source=write(tmp_path / f"gaps.{suffix}", rows))
+    # Excel shows the header on line 1, France on 2, two blank lines, Atlantis on line 5.
+    assert [str(p).split(":")[0] for p in outcome.problems] == ["Row 2 (line 5 of the sheet)"]
+
+
 BAD_ROWS = {
     "unknown State": (good_row("Atlantis"), "Unknown country “Atlantis”"),
     "not a recipient": (good_row("Peru"), "Peru is not a recipient of HLD-2008."),
