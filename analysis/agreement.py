@@ -5,10 +5,10 @@ as applied to a State if the coder applied it to any of that State's answers, so
 figures measure what the tallies count (States, not passages).
 
 Only States that every compared coder **has coded** are units: a coder has coded a
-State once they saved at least one coding for one of its answers. A State a coder
-has not reached yet would otherwise count as "applied nothing", and inflate the
-disagreement. (A coder who read a reply and found no view in it leaves no coding,
-so such a State is left out too; the page says how many States were left out.)
+State once they saved its reply on the coding screen (with codes or without:
+:class:`~analysis.models.ReplyReview`) or applied a code to one of its answers. A
+State a coder has not reached yet would otherwise count as "applied nothing", and
+inflate the disagreement; the page says how many States were left out.
 
 Statistics come from maintained libraries, not from formulas written here: Cohen's
 kappa (``sklearn.metrics.cohen_kappa_score``) when exactly two coders are compared,
@@ -33,7 +33,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from analysis import tallies
-from analysis.models import Code, Coding
+from analysis.models import Code, Coding, ReplyReview
 from surveys.models import Answer, Questionnaire, State
 
 # scikit-learn and krippendorff are imported when agreement is computed, not when the
@@ -120,7 +120,7 @@ def _coder_ids(coders) -> list[int] | None:
 
 def coding_matrix(*, questionnaire: Questionnaire, coders=None,
                   as_of: dt.date | None = None) -> CodingMatrix:
-    """The applied-or-not matrix of the compared coders (four queries).
+    """The applied-or-not matrix of the compared coders (five queries).
 
     ``coders``: users or ids; by default everyone with a coding of this questionnaire
     other than the final one.
@@ -143,10 +143,18 @@ def coding_matrix(*, questionnaire: Questionnaire, coders=None,
     coder_list = [users[i] for i in ids if i in users]
     ids = [u.pk for u in coder_list]
 
-    # States every compared coder has coded (at least one coding on one of its answers).
+    # States every compared coder has coded: saved on the coding screen, with codes or
+    # without, or holding one of the coder's codings.
+    reviewed: dict[int, set[int]] = {}
+    for coder_id, recipient_id in (ReplyReview.objects.filter(
+            coder_id__in=ids, response__recipient__questionnaire=questionnaire)
+            .values_list("coder_id", "response__recipient_id")):
+        reviewed.setdefault(coder_id, set()).add(recipient_id)
+    replying = set(frame["recipient_id"])
     common = None
     for coder_id in ids:
         coded = set(codings.loc[codings["coder_id"] == coder_id, "recipient_id"])
+        coded |= reviewed.get(coder_id, set()) & replying
         common = coded if common is None else common & coded
     states = sorted(common or [])
     index = pd.MultiIndex.from_product([states, [c.pk for c in codes]],

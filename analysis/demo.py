@@ -12,11 +12,12 @@ import random
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
-from analysis.models import Code, Coding
+from analysis.models import Code, Coding, ReplyReview
 from surveys.demo.contacts import language_of
 from surveys.demo.replies_2008 import VIEWS, demo_replies
-from surveys.models import Answer, Questionnaire, State
+from surveys.models import Answer, Questionnaire, Response, State
 
 # Where each view is expressed, and which views exclude each other.
 VIEW_QUESTION = {
@@ -106,5 +107,12 @@ def coding_2008_load(questionnaire: Questionnaire) -> dict:
                 rows.append(Coding(answer=answer, code=code, coder=two))
             disagreements += flip
     Coding.objects.bulk_create(rows)
+    # Both coders went through every reply (the coding screen records it, codes or none).
+    now = timezone.now()
+    ReplyReview.objects.bulk_create(
+        ReplyReview(response=response, coder=coder, reviewed_at=now)
+        for response in {a.response for a in answers.values()
+                         if a.response.status == Response.Status.SUBMITTED}
+        for coder in (one, two))
     return {"skipped": False, "codes": len(codes), "codings": len(rows),
             "disagreements": disagreements}

@@ -33,7 +33,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from analysis.models import Code, Coding, Suggestion
+from analysis.models import Code, Coding, ReplyReview, Suggestion
 from analysis.services.codebook import codes_in_tree_order
 from analysis.services.coding import (
     coding_problems,
@@ -52,11 +52,13 @@ from .codebook import codebook_url
 
 
 def _replies(questionnaire: Questionnaire, user):
-    """The submitted replies, by State name, each with ``mine`` (coded by ``user``)."""
-    mine = Coding.objects.filter(answer__response=OuterRef("pk"), coder=user, final=False)
+    """The submitted replies, by State name, each with ``mine`` (coded by ``user``: saved
+    on the coding screen, or holding one of the user's codings)."""
+    codings = Coding.objects.filter(answer__response=OuterRef("pk"), coder=user, final=False)
+    reviewed = ReplyReview.objects.filter(response=OuterRef("pk"), coder=user)
     return (Response.objects
             .filter(recipient__questionnaire=questionnaire, status=Response.Status.SUBMITTED)
-            .annotate(mine=Exists(mine))
+            .annotate(mine=Exists(codings) | Exists(reviewed))
             .order_by("recipient__state__name_en", "pk"))
 
 

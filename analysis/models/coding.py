@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from surveys.models import Answer
+from surveys.models import Answer, Response
 
 from .codebook import Code
 
@@ -42,6 +42,31 @@ class Coding(models.Model):
 
     def __str__(self):
         return f"{self.code.key} ← {self.answer}"
+
+
+class ReplyReview(models.Model):
+    """A coder has been through a whole reply: saved it on the coding screen, with codes
+    or without.
+
+    A reply in which a coder found no view leaves no coding; without this record it
+    would look "not coded yet", and agreement would leave that State out (so the
+    coders' agreement would look better than it is: only States both coded count).
+    """
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="reviews",
+                                 verbose_name=_("reply"))
+    coder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="reply_reviews", verbose_name=_("coder"))
+    reviewed_at = models.DateTimeField(_("coded at"))
+
+    class Meta:
+        verbose_name = _("reply coded")
+        verbose_name_plural = _("replies coded")
+        constraints = [models.UniqueConstraint(fields=["response", "coder"],
+                                               name="reply_review_unique")]
+
+    def __str__(self):
+        return f"{self.response} — {self.coder}"
 
 
 class Suggestion(models.Model):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from analysis.models import Code, Coding, Suggestion
+from analysis.models import Code, Coding, ReplyReview, Suggestion
 from analysis.suggestions import matched_keywords
 from surveys.models import Answer, Questionnaire, Response
 
@@ -125,7 +125,9 @@ def response_coding_save(*, response: Response, coder,
     ``codes_by_answer`` gives, for each answer shown, the codes ticked (an answer
     with no codes loses the coder's codings); ``excerpts`` maps (answer id, code id)
     to a passage. Every answer is checked before anything is written: a
-    ValidationError maps each bad answer's id to its problems.
+    ValidationError maps each bad answer's id to its problems. The reply is recorded
+    as coded by ``coder`` (:class:`ReplyReview`), with codes or without: a reply in
+    which the coder found no view is coded too.
     """
     problems = {}
     for answer, codes in codes_by_answer.items():
@@ -137,6 +139,8 @@ def response_coding_save(*, response: Response, coder,
     if problems:
         raise ValidationError(problems)
     with transaction.atomic():
+        ReplyReview.objects.update_or_create(response=response, coder=coder,
+                                             defaults={"reviewed_at": timezone.now()})
         return _replace(answers=list(codes_by_answer),
                         codes_by_answer={a.pk: list({c.pk: c for c in codes}.values())
                                          for a, codes in codes_by_answer.items()},

@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from analysis.admin.coding import _replies
 from analysis.agreement import agreement, coding_matrix, disagreements
+from analysis.services.coding import response_coding_save
+from surveys.models import Response
 
 from . import test_tallies
 from .test_tallies import AFTER_CUTOFF, code_it, make_code, make_survey, reply
@@ -175,3 +178,27 @@ def test_three_coders_disagree_where_any_differs(coded):
     found = disagreements(questionnaire=questionnaire)
     assert [(d.state.iso3, d.code.key) for d in found] == [("CAN", "x"), ("FIN", "x")]
     assert [c.username for c in found[1].applied_by] == ["ben", "cai"]
+
+
+def test_a_reply_saved_without_codes_is_coded_and_counts_as_a_unit(coded, coders, registry):
+    """Ben reads Ghana's reply and finds no view in it: Ghana is no longer left out, and
+    Ann's view w there is a disagreement (before, agreement looked better than it was)."""
+    questionnaire, codes = coded
+    ann, ben, _cai = coders
+    ghana = Response.objects.get(recipient__questionnaire=questionnaire,
+                                 recipient__state=registry["GHA"])
+    assert not _replies(questionnaire, ben).get(pk=ghana.pk).mine
+    before = agreement(questionnaire=questionnaire, coders=[ann, ben])
+    assert (before.states, before.states_left_out) == (6, 1)
+
+    response_coding_save(response=ghana, coder=ben,
+                         codes_by_answer={answer: [] for answer in ghana.answers.all()})
+
+    assert _replies(questionnaire, ben).get(pk=ghana.pk).mine  # "next uncoded" skips it
+    report = agreement(questionnaire=questionnaire, coders=[ann, ben])
+    assert (report.states, report.respondents, report.states_left_out) == (7, 7, 0)
+    w = report.codes[0]
+    assert w.code == codes["w"] and (w.units, w.agreed) == (7, 6)
+    assert w.applied == {ann.pk: 7, ben.pk: 6}
+    found = disagreements(questionnaire=questionnaire, coders=[ann, ben])
+    assert ("GHA", "w") in {(row.state.iso3, row.code.key) for row in found}
