@@ -4,29 +4,24 @@ Nothing here edits a reply in place. A reply that came by e-mail, fax or letter 
 typed in through the staff entry screen, which validates it as the portal does and
 records it with :func:`surveys.services.responses.response_save` as a new version;
 the reply's page is read-only and shows every version, every file and (under
-"History") every change. Nothing a State sent can be deleted from here.
+"History") every change. Nothing a State sent can be deleted from here. The entry
+forms are in :mod:`.response_entry`, the list's filters in :mod:`.response_filters`.
 """
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from tempfile import TemporaryFile
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
-from django.core.validators import FileExtensionValidator
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import get_language, gettext_lazy
@@ -46,198 +41,20 @@ from surveys.models import (
     timing_of,
 )
 from surveys.reply_form import (
-    ALLOWED_EXTENSIONS,
     build_reply_form,
     questionnaire_layout,
-    validate_upload_size,
 )
 from surveys.services import reply_export
 from surveys.services.responses import ConcurrentEdit, form_initial, response_save
 from surveys.translated import translated
 from surveys.views.attachments import attachment_download
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-STAFF_CHANNELS = [Response.Channel.EMAIL, Response.Channel.FAX, Response.Channel.LETTER]
-# A fax or a letter is always a document; an e-mail's reply may be in its body.
-DOCUMENT_CHANNELS = {Response.Channel.FAX, Response.Channel.LETTER}
-QUESTIONNAIRE_PARAM = "recipient__questionnaire__id__exact"
+from .response_entry import STAFF_CHANNELS, ChooseRecipientForm, ReplyReceivedForm
+from .response_filters import QUESTIONNAIRE_PARAM, AsOfFilter, TimingFilter, date_param
+
 # Short words for a column; the filter explains them at length (Timing's labels).
 TIMING_SHORT = {Timing.ON_TIME: gettext_lazy("on time"), Timing.LATE: gettext_lazy("late"),
                 Timing.AFTER_CUTOFF: gettext_lazy("after cut-off"), Timing.NOT_RECEIVED: "—"}
-
-
-def _date_param(value) -> datetime.date | None:
-    try:
-        return parse_date(value or "")
-    except ValueError:
-        return None
-
-
-# --- forms -------------------------------------------------------------------------------------
-
-
-class ChooseRecipientForm(forms.Form):
-    """Step 1 of staff entry: which questionnaire, which State (one of its recipients)."""
-
-    questionnaire = forms.ModelChoiceField(label=gettext_lazy("Questionnaire"),
-                                           queryset=Questionnaire.objects.all())
-    recipient = forms.ModelChoiceField(label=gettext_lazy("State"), required=False,
-                                       queryset=Recipient.objects.none())
-
-    def __init__(self, *args, questionnaire: Questionnaire | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if questionnaire is not None:
-            field = self.fields["recipient"]
-            field.required = True
-            field.queryset = (questionnaire.recipients.select_related("state")
-                              .annotate(reply_status=F("response__status"),
-                                        reply_version=F("response__version"))
-                              .order_by("state__name_en"))
-            field.label_from_instance = self._label
-            field.choices = list(field.choices)  # one query, read once
-
-    @staticmethod
-    def _label(recipient) -> str:
-        name = recipient.state.name_en
-        if recipient.reply_status == Response.Status.SUBMITTED:
-            return _("%(state)s — replied (version %(n)s)") % {"state": name,
-                                                               "n": recipient.reply_version}
-        if recipient.declined_on:
-            return _("%(state)s — declined") % {"state": name}
-        return name
-
-
-class ReplyReceivedForm(forms.Form):
-    """How the reply arrived; the answers themselves are the portal's form beside it."""
-
-    channel = forms.ChoiceField(label=gettext_lazy("Received by"), widget=forms.RadioSelect,
-                                choices=[(c.value, c.label) for c in STAFF_CHANNELS])
-    received_on = forms.DateField(
-        label=gettext_lazy("Date received"), widget=DATE_INPUT,
-        help_text=gettext_lazy("The date on the fax or the date stamp of the letter, not today's "
-                               "date: it decides whether the reply was on time."))
-    date_confirmed = forms.BooleanField(label=gettext_lazy("This date is right"),
-                                        required=False)
-    language = forms.ChoiceField(label=gettext_lazy("Language of the original"))
-    original = forms.FileField(
-        label=gettext_lazy("The original (scan or file)"), required=False,
-        validators=[FileExtensionValidator(ALLOWED_EXTENSIONS), validate_upload_size],
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ",".join(f".{ext}" for ext in ALLOWED_EXTENSIONS)}),
-        help_text=gettext_lazy("PDF, Word, OpenDocument or an image. Required for a fax or a "
-                               "letter."))
-    note = forms.CharField(
-        label=gettext_lazy("Note"), required=False, max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text=gettext_lazy("E.g. the reference of the note verbale, or why this version "
-                               "was entered."))
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
-    submission_key = forms.UUIDField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, questionnaire: Questionnaire, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.questionnaire = questionnaire
-        self.asks_date_confirmation = False
-        names = dict(UN_LANGUAGES)
-        self.fields["language"].choices = [(code, names.get(code, code))
-                                           for code in questionnaire.languages or []]
-
-    def clean_received_on(self):
-        received_on = self.cleaned_data["received_on"]
-        if received_on > timezone.localdate():
-            raise forms.ValidationError(_("The date received cannot be in the future."))
-        return received_on
-
-    def clean(self):
-        cleaned = super().clean()
-        received_on, sent_on = cleaned.get("received_on"), self.questionnaire.sent_on
-        if received_on and sent_on and received_on < sent_on and not cleaned.get("date_confirmed"):
-            # Most likely a typing slip (2007 for 2008): ask once, then accept.
-            self.asks_date_confirmation = True
-            self.add_error("received_on", _(
-                "This is before the questionnaire was sent (%(sent)s). Check the date; if it "
-                "is right, tick “This date is right” and save again.")
-                % {"sent": sent_on.isoformat()})
-        if cleaned.get("channel") in DOCUMENT_CHANNELS and not cleaned.get("original") and \
-                "original" not in self.errors:
-            self.add_error("original", _("Attach the scan of the fax or of the letter."))
-        return cleaned
-
-
-# --- list filters ------------------------------------------------------------------------------
-
-
-class AsOfFilter(admin.SimpleListFilter):
-    """Replies received by the end of a day: the list as it stood then.
-
-    The date is typed in the box above the list (``?as_of=YYYY-MM-DD``); this side
-    panel offers the deadline and the cut-off of the questionnaire chosen.
-    """
-
-    title = gettext_lazy("date received")
-    parameter_name = "as_of"
-
-    def lookups(self, request, model_admin):
-        questionnaire_id = request.GET.get(QUESTIONNAIRE_PARAM)
-        questionnaire = Questionnaire.objects.filter(pk=questionnaire_id).first() \
-            if str(questionnaire_id or "").isdigit() else None
-        choices = []
-        if questionnaire and questionnaire.deadline:
-            choices.append((questionnaire.deadline.isoformat(), _("By the deadline (%(date)s)")
-                            % {"date": questionnaire.deadline.isoformat()}))
-        if questionnaire and questionnaire.cutoff:
-            choices.append((questionnaire.cutoff.isoformat(), _("By the cut-off (%(date)s)")
-                            % {"date": questionnaire.cutoff.isoformat()}))
-        value = self.value()
-        if value and value not in dict(choices) and _date_param(value):
-            choices.append((value, _("By %(date)s") % {"date": value}))
-        return choices
-
-    def has_output(self):
-        return True
-
-    def choices(self, changelist):
-        yield {"selected": self.value() is None, "display": _("Any date"),
-               "query_string": changelist.get_query_string(remove=[self.parameter_name])}
-        for lookup, title in self.lookup_choices:
-            yield {"selected": self.value() == lookup, "display": title,
-                   "query_string": changelist.get_query_string({self.parameter_name: lookup})}
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        day = _date_param(self.value())
-        if day is None:
-            raise IncorrectLookupParameters(_("Give the date as YYYY-MM-DD."))
-        return queryset.filter(received_on__lte=day)
-
-
-class TimingFilter(admin.SimpleListFilter):
-    """By the deadline, after it but by the cut-off, after the cut-off: as ``timing_of``."""
-
-    title = gettext_lazy("timing")
-    parameter_name = "timing"
-
-    def lookups(self, request, model_admin):
-        return list(Timing.choices)
-
-    def queryset(self, request, queryset):
-        deadline = "recipient__questionnaire__deadline"
-        cutoff = "recipient__questionnaire__cutoff"
-        received = Q(received_on__isnull=False)
-        after_deadline = received & Q(**{f"{deadline}__isnull": False,
-                                         "received_on__gt": F(deadline)})
-        conditions = {
-            Timing.ON_TIME: received & (Q(**{f"{deadline}__isnull": True})
-                                        | Q(received_on__lte=F(deadline))),
-            Timing.LATE: after_deadline & (Q(**{f"{cutoff}__isnull": True})
-                                           | Q(received_on__lte=F(cutoff))),
-            Timing.AFTER_CUTOFF: after_deadline & Q(**{f"{cutoff}__isnull": False,
-                                                       "received_on__gt": F(cutoff)}),
-            Timing.NOT_RECEIVED: Q(received_on__isnull=True),
-        }
-        condition = conditions.get(self.value())
-        return queryset if condition is None else queryset.filter(condition)
 
 
 # --- the admin ---------------------------------------------------------------------------------
@@ -366,7 +183,7 @@ class ResponseAdmin(SimpleHistoryAdmin):
         questionnaire_id = request.GET.get(QUESTIONNAIRE_PARAM, "")
         questionnaire = (Questionnaire.objects.filter(pk=questionnaire_id).first()
                          if questionnaire_id.isdigit() else None)
-        as_of = _date_param(request.GET.get("as_of"))
+        as_of = date_param(request.GET.get("as_of"))
         export_query = {"questionnaire": questionnaire.pk, **({"as_of": as_of.isoformat()}
                                                               if as_of else {})} \
             if questionnaire else {}
@@ -620,7 +437,7 @@ class ResponseAdmin(SimpleHistoryAdmin):
         layout, file_format = request.GET.get("layout"), request.GET.get("format")
         if layout not in reply_export.LAYOUTS or file_format not in reply_export.FORMATS:
             raise Http404(_("Unknown export."))
-        as_of = _date_param(request.GET.get("as_of"))
+        as_of = date_param(request.GET.get("as_of"))
         return _export_response(questionnaire=questionnaire, layout=layout,
                                 file_format=file_format, as_of=as_of)
 
@@ -638,7 +455,7 @@ class ResponseAdmin(SimpleHistoryAdmin):
             return None
         return _export_response(
             questionnaire=Questionnaire.objects.get(pk=questionnaires[0]), layout=layout,
-            file_format=file_format, as_of=_date_param(request.GET.get("as_of")),
+            file_format=file_format, as_of=date_param(request.GET.get("as_of")),
             responses=submitted)
 
 
