@@ -269,9 +269,12 @@ def _table(headers: list, rows: Iterable[tuple[int, list]], *, sheet: str | None
 
 
 def _dataset(table: Table) -> tablib.Dataset:
+    """A Dataset of the table; ``dataset.lines`` keeps each row's line in the file, so that
+    a problem is reported where staff see it (blank lines above it included)."""
     data = tablib.Dataset(headers=table.headers)
     for row in table.rows:
         data.append(row)
+    data.lines = list(table.lines)
     return data
 
 

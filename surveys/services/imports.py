@@ -89,10 +89,16 @@ def run_import(resource: Resource, dataset: tablib.Dataset, *, dry_run: bool,
                                       use_transactions=True,
                                       rollback_on_validation_errors=True, **kwargs)
     outcome.file_errors = [str(e.error) for e in result.base_errors]
+    lines = getattr(dataset, "lines", None)  # set by surveys.spreadsheets' readers
+
+    def line(number: int) -> int | None:
+        return lines[number - 1] if lines and 0 < number <= len(lines) else None
+
     for number, errors in result.row_errors():
-        outcome.problems.append(RowProblem(number, [str(e.error) for e in errors]))
+        outcome.problems.append(RowProblem(number, [str(e.error) for e in errors], line(number)))
     for invalid in result.invalid_rows:
-        outcome.problems.append(RowProblem(invalid.number, _messages(invalid.error, columns)))
+        outcome.problems.append(RowProblem(invalid.number, _messages(invalid.error, columns),
+                                           line(invalid.number)))
     outcome.problems.sort(key=lambda p: p.row)
     totals = result.totals
     outcome.new, outcome.updated = totals.get("new", 0), totals.get("update", 0)

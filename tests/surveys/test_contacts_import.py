@@ -169,6 +169,17 @@ def test_one_bad_row_imports_nothing_and_names_row_and_reason(registry, tmp_path
     assert not Contact.objects.filter(name__in=["Jeanne Martin", "Aiko Tanaka"]).exists()
 
 
+@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
+def test_a_bad_row_below_blank_lines_is_named_by_its_line_in_the_sheet(registry, tmp_path,
+                                                                        suffix):
+    rows = good_rows()
+    rows[2:2] = [[""] * len(HEADERS)] * 2 + [BAD_ROWS[1][0]]  # Atlantis on line 6
+    write = write_xlsx if suffix == "xlsx" else write_csv
+    message, err = refused(write(tmp_path / f"contacts.{suffix}", HEADERS, rows))
+    assert message == "Nothing imported: 1 problem in 4 rows."
+    assert "Row 3 (line 6 of the sheet)" in err and "Atlantis" in err
+
+
 def test_the_service_reports_the_bad_row_as_a_row_problem(registry, tmp_path):
     rows = [*good_rows(), ["Kosovo", "mission", "Mission of Kosovo", "", "", "en"]]
     path = write_xlsx(tmp_path / "contacts.xlsx", HEADERS, rows)
