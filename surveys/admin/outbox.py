@@ -4,16 +4,21 @@ post_office offers "Requeue selected emails" to anyone who may look at the outbo
 here it needs the permission to change e-mails, as "Queue failed e-mails again" on
 the messages does (surveys/roles.py, docs/security.md). post_office's "Resend" is a
 link (GET) that sends the e-mail within the request: here it is a button (POST) that
-queues the e-mail again for the outbox worker, as every other message is sent.
+queues the e-mail again for the outbox worker, as every other message is sent; an
+e-mail whose reply link was removed after delivery is not sent again (a reminder
+carries the link).
 E-mails are listed newest first. Everything else is post_office's.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from post_office.admin import EmailAdmin, requeue
 from post_office.models import STATUS, Email
+
+# What surveys.throttle.redact_links leaves of a reply link.
+REMOVED_LINK = "/r/[redacted]"
 
 
 @admin.action(description=requeue.short_description, permissions=["change"])
@@ -36,6 +41,14 @@ class OutboxEmailAdmin(EmailAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         email = self._get_object_or_deny(request, pk, "change")
+        if REMOVED_LINK in (email.message or "") or REMOVED_LINK in (email.html_message or ""):
+            self.message_user(request, _(
+                "This e-mail held a personal reply link, removed from the stored copy once "
+                "it was delivered (a copy of the database must not hold working links): "
+                "sent again, it would carry no working link. To send the State its link "
+                "again, send it a reminder (Recipients › Remind now (e-mail))."),
+                messages.WARNING)
+            return redirect("admin:post_office_email_change", email.pk)
         Email.objects.filter(pk=email.pk).update(status=STATUS.queued, scheduled_time=None,
                                                  number_of_retries=0)
         self.message_user(request, _("The e-mail to %(to)s is queued again: the outbox sends "

@@ -18,6 +18,11 @@ only after ``EMAIL_TIMEOUT`` looks like a failure, and the retry sends it again.
 copies carry the same Message-ID (``MESSAGE_ID_ENABLED``), so the reader's mail
 program can tell them apart (tests/surveys/test_mail_faults.py).
 
+Once delivered, an e-mail's stored text loses its personal reply link
+(:func:`sent_links_remove`): the database keeps only a hash of each link, and a copy
+of it must not hold working links in the outbox either. An e-mail that failed keeps
+its link until it is delivered, so that it can be queued again.
+
 The status of an e-mail has one source of truth, post_office's ``Email`` and its
 ``Log`` (which ``Message.email`` links to): :func:`messages_with_status` reads it for
 staff, while a fax or letter carries its own status (``Message.status``). The worker
@@ -54,6 +59,7 @@ from post_office.lockfile import FileLock, FileLocked, default_lockfile
 from post_office.models import STATUS, Email, Log
 
 from surveys.models import Dispatch, Message
+from surveys.throttle import redact_links
 
 # Exceptions whose 5xx codes concern this one e-mail (not the server or our own
 # sender address, which a retry after a fix may cure).
@@ -86,6 +92,7 @@ class OutboxResult:
     failed: int = 0
     requeued: int = 0
     refused: int = 0  # of ``failed``: refused permanently by the server (5xx)
+    links_removed: int = 0  # delivered e-mails whose stored text lost its reply link
 
 
 def outbox_due() -> QuerySet[Email]:
@@ -131,7 +138,30 @@ def _deliver(progress) -> OutboxResult:
         # is down): what is left waits, queued, for the next run.
         if sent == 0 or not outbox_due().exists():
             _messages_record()
+            result.links_removed = sent_links_remove()
             return result
+
+
+# A personal link still working: /r/ then a token ("/r/[redacted]" once removed).
+_WORKING_LINK = r"/r/[A-Za-z0-9_-]"
+
+
+def sent_links_remove() -> int:
+    """Remove the personal reply links from the stored text of delivered e-mails.
+
+    Staff still read what was sent (the link shows as ``/r/[redacted]``); a State that
+    needs its link again gets it in a reminder. Returns the number of e-mails changed.
+    """
+    delivered = (Email.objects.filter(status=STATUS.sent)
+                 .filter(Q(message__regex=_WORKING_LINK) | Q(html_message__regex=_WORKING_LINK))
+                 .only("pk", "message", "html_message"))
+    changed = []
+    for email in delivered.iterator(chunk_size=500):
+        email.message = redact_links(email.message or "")
+        email.html_message = redact_links(email.html_message or "")
+        changed.append(email)
+    Email.objects.bulk_update(changed, ["message", "html_message"], batch_size=500)
+    return len(changed)
 
 
 def _messages_record() -> None:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from post_office import mail
 from post_office.models import STATUS, Email
 
 from surveys.models import Dispatch
@@ -209,9 +210,9 @@ def test_send_outbox_prints_what_it_did(smtp, registry, tmp_path):
     assert "Nothing to send." in again.getvalue()
 
 
-def test_send_again_queues_the_email_for_the_worker_and_only_on_post(smtp, registry,
-                                                                     admin_client):
-    dispatch = wave(registry, ["SEN"])
+def test_send_again_queues_the_email_for_the_worker_and_only_on_post(smtp, admin_client):
+    mail.send(recipients=["pr@sen.example.org"], sender="inquiry@un.example.org",
+              subject="Programme of the meeting", message="The programme is attached.")
     assert outbox_send(lockfile=None).sent == 1
     sent = Email.objects.get()
     page = admin_client.get(reverse("admin:post_office_email_change", args=[sent.pk]))
@@ -231,4 +232,44 @@ def test_send_again_queues_the_email_for_the_worker_and_only_on_post(smtp, regis
 
     assert outbox_send(lockfile=None).sent == 1
     assert smtp.mailbox.per_address()["pr@sen.example.org"] == 2
+
+
+def test_a_delivered_invitation_keeps_no_working_link_in_the_database(smtp, registry,
+                                                                       admin_client, client):
+    dispatch = wave(registry, ["SEN"])
+    result = outbox_send(lockfile=None)
+    assert (result.sent, result.links_removed) == (1, 1)
+
+    # The State received its working link...
+    delivered = smtp.mailbox.message_to("pr@sen.example.org")
+    [link] = LINK.findall(delivered.get_body(preferencelist=("plain",)).get_content())
+    token = urlsplit(link).path.split("/")[2]
+    assert client.get(urlsplit(link).path, follow=True).redirect_chain[-1][0] == "/reply/"
+    # ...but the outbox's copy of the text no longer holds it, in either version.
+    stored = Email.objects.get()
+    assert token not in stored.message and token not in (stored.html_message or "")
+    assert "/r/[redacted]" in stored.message
     assert statuses(dispatch)["pr@sen.example.org"][0] == "sent"
+
+    # Sending that copy again would send a dead link: staff are told to send a reminder.
+    response = admin_client.post(reverse("admin:resend", args=[stored.pk]), follow=True)
+    assert "send it a reminder" in response.content.decode()
+    stored.refresh_from_db()
+    assert stored.status == STATUS.sent
+    assert outbox_send(lockfile=None).sent == 0
+
+
+def test_links_are_removed_from_the_html_text_too_and_only_once_delivered(smtp):
+    html = '<p><a href="https://inquiry.example.org/r/AbC-123_x/">Reply</a></p>'
+    for to in ("a@un.example.org", "b@un.example.org"):
+        mail.send(recipients=[to], sender="inquiry@un.example.org", subject="Your link",
+                  message="https://inquiry.example.org/r/AbC-123_x/", html_message=html)
+    smtp.mailbox.refused = {"b@un.example.org"}  # refused: fails, keeps its link
+    outbox_send(lockfile=None)
+    delivered = Email.objects.get(to=["a@un.example.org"])
+    refused = Email.objects.get(to=["b@un.example.org"])
+    assert delivered.status == STATUS.sent and refused.status == STATUS.failed
+    assert delivered.html_message == ('<p><a href="https://inquiry.example.org/r/[redacted]/">'
+                                      'Reply</a></p>')
+    assert "AbC-123_x" not in delivered.message
+    assert refused.html_message == html  # queued again later, it must still work
