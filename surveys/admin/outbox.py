@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from post_office.admin import EmailAdmin, requeue
 from post_office.models import STATUS, Email
 
-# What surveys.throttle.redact_links leaves of a reply link.
-REMOVED_LINK = "/r/[redacted]"
+from surveys.throttle import REDACTED_LINK
 
 
 @admin.action(description=requeue.short_description, permissions=["change"])
@@ -41,7 +40,7 @@ class OutboxEmailAdmin(EmailAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         email = self._get_object_or_deny(request, pk, "change")
-        if REMOVED_LINK in (email.message or "") or REMOVED_LINK in (email.html_message or ""):
+        if REDACTED_LINK in (email.message or "") or REDACTED_LINK in (email.html_message or ""):
             self.message_user(request, _(
                 "This e-mail held a personal reply link, removed from the stored copy once "
                 "it was delivered (a copy of the database must not hold working links): "

@@ -59,7 +59,7 @@ from post_office.lockfile import FileLock, FileLocked, default_lockfile
 from post_office.models import STATUS, Email, Log
 
 from surveys.models import Dispatch, Message
-from surveys.throttle import redact_links
+from surveys.throttle import WORKING_LINK_SQL, redact_links
 
 # Exceptions whose 5xx codes concern this one e-mail (not the server or our own
 # sender address, which a retry after a fix may cure).
@@ -142,10 +142,6 @@ def _deliver(progress) -> OutboxResult:
             return result
 
 
-# A personal link still working: /r/ then a token ("/r/[redacted]" once removed).
-_WORKING_LINK = r"/r/[A-Za-z0-9_-]"
-
-
 def sent_links_remove() -> int:
     """Remove the personal reply links from the stored text of delivered e-mails.
 
@@ -153,7 +149,8 @@ def sent_links_remove() -> int:
     needs its link again gets it in a reminder. Returns the number of e-mails changed.
     """
     delivered = (Email.objects.filter(status=STATUS.sent)
-                 .filter(Q(message__regex=_WORKING_LINK) | Q(html_message__regex=_WORKING_LINK))
+                 .filter(Q(message__regex=WORKING_LINK_SQL)
+                         | Q(html_message__regex=WORKING_LINK_SQL))
                  .only("pk", "message", "html_message"))
     changed = []
     for email in delivered.iterator(chunk_size=500):

@@ -80,7 +80,7 @@ from surveys.services.reply_cells import (
     fold,
     parse_date,
 )
-from surveys.services.responses import ANSWER_FIELDS
+from surveys.services.responses import answers_write
 from surveys.spreadsheets import SpreadsheetError, read_rows
 
 # Replies written per step of the progress bar.
@@ -571,16 +571,7 @@ class _ReplyImport:
                              json_text({code: {"text": current[pk][0], "value": current[pk][1]}
                                         for pk, code in codes if pk in current}),
                              user_id, note))
-        answer_user = default_history_user_id(Answer, user)
-        if new_answers:
-            rows_insert(Answer, ANSWER_FIELDS, new_answers)
-            history_insert(Answer, [(row[0], row[1]) for row in new_answers],
-                           key=("response_id", "question_id"), history_type="+",
-                           user_id=answer_user, **history)
-        if changed_answers:
-            rows_update(Answer, ["text", "value", "updated_at"], changed_answers)
-            history_insert(Answer, [row[-1] for row in changed_answers], history_type="~",
-                           user_id=answer_user, **history)
+        answers_write(new_answers, changed_answers, user=user, **history)
         rows_insert(ResponseVersion, ["response_id", "number", "submitted_at", "received_on",
                                       "channel", "language", "answers", "submitted_by_id",
                                       "note"], versions)

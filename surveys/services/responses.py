@@ -135,8 +135,8 @@ def _response_save(*, recipient: Recipient, data: dict, language: str, submit: b
     records a new version. ``submission_key`` makes a double press of Submit (or two
     tabs) record one version; ``expected_version`` refuses a save based on an outdated
     copy (two staff editing the same reply). ``original`` is the official letter.
-    ``questions`` are the questionnaire's, with their choices, when the caller has
-    them already (the reply form has): they are not read again.
+    ``questions`` are all the questionnaire's questions, with their choices, when the
+    caller has them already (the reply form has): they are not read again.
 
     The answers and their history records are written in bulk (a statement for the
     new ones, one for the changed ones, one for the history of each), as
@@ -199,28 +199,21 @@ def _response_save(*, recipient: Recipient, data: dict, language: str, submit: b
             elif answer.text != text or answer.value != structured:
                 changed_rows.append((text, json_text(structured), now, answer.pk))
             current[question.pk] = (text, structured)
-        _answers_write(response, new_rows, changed_rows, user=user, now=now)
+        answers_write(new_rows, changed_rows, user=user, date=now)
         if original is not None:
             _attachment_save(response, original, user=user)
 
         version = None
         if submit:
-            by_id = sorted(questions.values(), key=lambda q: (q.order, q.pk))
+            in_order = sorted(questions.values(), key=lambda q: (q.order, q.pk))
             snapshot = {q.code: {"text": current[q.pk][0], "value": current[q.pk][1]}
-                        for q in by_id if q.pk in current}
-            if len(snapshot) < len(current):  # answers to questions not given (never, in practice)
-                snapshot = _snapshot(response)
+                        for q in in_order if q.pk in current}
             version = ResponseVersion.objects.create(
                 response=response, number=response.version, submitted_at=now,
                 received_on=received_on or timezone.localdate(now), channel=channel,
                 language=language, answers=snapshot, submitted_by=user,
                 submission_key=submission_key or None, note=note)
     return SavedReply(response, version)
-
-
-def _snapshot(response: Response) -> dict:
-    return {a.question.code: {"text": a.text, "value": a.value}
-            for a in response.answers.select_related("question")}
 
 
 def _attachment_save(response: Response, upload, *, user, question: Question | None = None):
@@ -233,10 +226,17 @@ def _attachment_save(response: Response, upload, *, user, question: Question | N
     return attachment
 
 
-def _answers_write(response: Response, new_rows: list, changed_rows: list, *, user,
-                   now: datetime.datetime) -> None:
-    """New and changed answers and their history records, in four statements at most."""
-    history = {"date": now, "reason": None, "user_id": default_history_user_id(Answer, user)}
+def answers_write(new_rows: list, changed_rows: list, *, user, date: datetime.datetime,
+                  reason: str | None = None) -> None:
+    """New and changed answers and their history records, in four statements at most,
+    as simple-history's bulk functions record them (the portal, staff entry and the
+    import all write answers here).
+
+    ``new_rows``: tuples in the order of :data:`ANSWER_FIELDS`; ``changed_rows``: (text,
+    value as JSON text, updated_at, answer key).
+    """
+    history = {"date": date, "reason": reason,
+               "user_id": default_history_user_id(Answer, user)}
     if new_rows:
         rows_insert(Answer, ANSWER_FIELDS, new_rows)
         history_insert(Answer, [(row[0], row[1]) for row in new_rows],
@@ -277,11 +277,12 @@ def answers_for_display(response: Response, language: str, *,
     fallback = questionnaire.default_language
     if layout is None:
         layout = questionnaire_layout(questionnaire)
+    questions = [question for _section, in_section in layout for question in in_section]
     if version is not None:
         texts = {code: (answer or {}).get("text", "") for code, answer in version.answers.items()}
     else:
-        texts = {a.question_id: a.text for a in response.answers.all()}
+        code_of = {question.pk: question.code for question in questions}
+        texts = {code_of.get(a.question_id): a.text for a in response.answers.all()}
     # The reply form's order (section by section), not the bare question numbers.
-    return [(translated(question.text, language, fallback),
-             texts.get(question.code if version is not None else question.pk, ""))
-            for _section, questions in layout for question in questions]
+    return [(translated(question.text, language, fallback), texts.get(question.code, ""))
+            for question in questions]
